@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 #include <chrono>
 #include <optional>
@@ -30,10 +31,11 @@ struct ApiError
     int httpStatus = 0;
     QString message; ///< human readable; never contains a credential
     std::optional<std::chrono::milliseconds> retryAfter;
+    QStringList details; ///< per-field problems, e.g. "invalidDatasetSources: alice/missing"
 
     static ApiError make(Kind kind, QString message, int httpStatus = 0)
     {
-        return ApiError{kind, httpStatus, std::move(message), std::nullopt};
+        return ApiError{kind, httpStatus, std::move(message), std::nullopt, {}};
     }
     bool retriable() const
     {
