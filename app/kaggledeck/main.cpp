@@ -87,7 +87,7 @@ int main(int argc, char **argv)
             parser.isSet(QStringLiteral("scenario"))
                 ? simulator->loadScenarioFile(parser.value(QStringLiteral("scenario")).toStdString(),
                                               &error)
-                : simulator->loadScenarioJson(kd::sim::demoScenarioJson(), &error);
+                : simulator->loadScenarioJson(kd::sim::Simulator::builtinDemoScenario(), &error);
         if (!loaded || !simulator->start("127.0.0.1", 0)) {
             std::fprintf(stderr, "kaggledeck: cannot start the simulator: %s\n",
                          error.empty() ? "no free port" : error.c_str());

@@ -305,7 +305,7 @@ KaggleClient::CallId KaggleClient::authenticate(const CredentialDiscovery &disco
         QTimer::singleShot(0, this, [this, id, done, result] { deliver(id, done, result); });
         return id;
     }
-    const Credentials token = discovery.credentials;
+    Credentials token = discovery.credentials;
     const std::optional<Credentials> fallback = discovery.fallback;
     const Credentials previous = m_credentials;
     m_credentials = token;

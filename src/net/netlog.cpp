@@ -1,0 +1,5 @@
+#include "netlog.h"
+
+namespace kd::net {
+Q_LOGGING_CATEGORY(lcNet, "kaggledeck.net")
+} // namespace kd::net
