@@ -37,6 +37,8 @@ public:
     QByteArray authorizationHeader() const;
     /// A description safe for logs and the UI, e.g. "API key for alice from ~/.kaggle/kaggle.json".
     QString describe() const;
+    /// The access token, for the IntrospectToken body; empty for key credentials.
+    QString accessToken() const { return m_kind == Kind::AccessToken ? m_secret : QString(); }
     /// The secret itself, for leak checks in tests only.
     QString secretForLeakChecks() const { return m_secret; }
 

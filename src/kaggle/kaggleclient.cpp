@@ -403,7 +403,7 @@ KaggleClient::CallId KaggleClient::getKernelSessionStatus(const KernelRef &ref,
 KaggleClient::CallId KaggleClient::listKernelSessionOutput(const KernelRef &ref,
                                                            const QObject *context,
                                                            Callback<KernelOutput> done,
-                                                           int pageSize)
+                                                           int pageSize, int maxPages)
 {
     struct State
     {
@@ -417,7 +417,8 @@ KaggleClient::CallId KaggleClient::listKernelSessionOutput(const KernelRef &ref,
     call.onFailure = [this, id, done](ApiError error) {
         deliver<KernelOutput>(id, done, std::move(error));
     };
-    call.onSuccess = [this, id, done, state, ref, pageSize](const net::HttpResponse &response) {
+    call.onSuccess = [this, id, done, state, ref, pageSize,
+                      maxPages](const net::HttpResponse &response) {
         auto page = wire::decodeKernelOutputPage(response.body);
         if (!page)
             return deliver<KernelOutput>(id, done, page.error());
@@ -425,7 +426,7 @@ KaggleClient::CallId KaggleClient::listKernelSessionOutput(const KernelRef &ref,
             state->output.log = page->log;
         state->output.files += page->files;
         const QString next = page->nextPageToken;
-        if (next.isEmpty())
+        if (next.isEmpty() || (maxPages > 0 && state->pages + 1 >= maxPages))
             return deliver<KernelOutput>(id, done, state->output);
         if (++state->pages >= kMaxPages || next == state->token)
             return deliver<KernelOutput>(

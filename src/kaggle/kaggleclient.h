@@ -92,9 +92,11 @@ public:
                           Callback<QList<KernelMetadata>> done);
     CallId getKernelSessionStatus(const KernelRef &ref, const QObject *context,
                                   Callback<KernelSessionStatus> done);
-    /// All pages of ListKernelSessionOutput; the log comes from the first page.
+    /// All pages of ListKernelSessionOutput (or the first `maxPages`, 0 = all); the log comes
+    /// from the first page.
     CallId listKernelSessionOutput(const KernelRef &ref, const QObject *context,
-                                   Callback<KernelOutput> done, int pageSize = 200);
+                                   Callback<KernelOutput> done, int pageSize = 200,
+                                   int maxPages = 0);
     CallId getKernel(const KernelRef &ref, const QObject *context, Callback<KernelPull> done);
     /// A response with `error` set fails with Kind::Application; the invalid* lists are in
     /// ApiError::details as "invalidDatasetSources: owner/slug" lines.

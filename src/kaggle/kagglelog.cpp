@@ -1,0 +1,7 @@
+#include "kagglelog.h"
+
+namespace kd {
+
+Q_LOGGING_CATEGORY(lcKaggle, "kaggledeck.kaggle")
+
+} // namespace kd

@@ -41,10 +41,14 @@ public:
     QList<LogEvent> feed(QByteArrayView chunk);
     bool ended() const { return m_ended; }
     qint64 bufferedBytes() const { return m_buffer.size(); }
+    /// Lines that grew beyond 16 MB without a newline; they are dropped, not buffered forever.
+    qint64 droppedLines() const { return m_droppedLines; }
 
 private:
     QByteArray m_buffer;
     bool m_ended = false;
+    bool m_dropping = false; ///< discarding the rest of an over-long line
+    qint64 m_droppedLines = 0;
 };
 
 } // namespace kd

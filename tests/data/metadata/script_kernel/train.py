@@ -1,0 +1,3 @@
+import torch
+print('café')
+# old mac lineprint(2)
