@@ -288,6 +288,12 @@ void RunMonitor::notePush(RunId id, qint64 versionNumber, const QString &machine
     scheduleTick();
 }
 
+void RunMonitor::setEta(RunId id, std::optional<double> seconds)
+{
+    if (Tracked *t = tracked(id))
+        t->state.etaSeconds = seconds;
+}
+
 void RunMonitor::pollNow(RunId id)
 {
     const QDateTime t0 = now();

@@ -87,6 +87,8 @@ public:
     /// Records a push from KaggleDeck: opens a new session and arms the push guard.
     void notePush(RunId id, qint64 versionNumber, const QString &machineShape,
                   int timeoutSeconds = 0);
+    /// Remaining training time from the metrics (the quota forecast and countdown use it).
+    void setEta(RunId id, std::optional<double> seconds);
     /// Polls this run (or every run) now, ignoring its schedule but not the budget.
     void pollNow(RunId id = 0);
 

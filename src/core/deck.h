@@ -1,0 +1,81 @@
+#pragma once
+
+#include "domain.h"
+#include "runmonitor.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+
+namespace kd {
+
+class AlertEngine;
+class KaggleClient;
+class LogTailModel;
+class RunFilterProxy;
+class RunLog;
+class RunTableModel;
+class Store;
+
+/// The run-monitor core as one object: the monitor, its logs, metrics, alerts and the
+/// models the UI shows. Widgets talk to this and to the models it hands out.
+class Deck final : public QObject
+{
+    Q_OBJECT
+public:
+    struct Settings
+    {
+        MonitorSettings monitor;
+        int tailLines = 20'000;
+        qint64 archiveCapBytes = 64LL * 1024 * 1024;
+        int alertTickSeconds = 15;
+    };
+
+    /// `dataDir` holds the log archives (`<dataDir>/logs/<session>.log`).
+    Deck(KaggleClient *client, Store *store, const QString &dataDir, Settings settings,
+         QObject *parent = nullptr);
+    ~Deck() override;
+
+    RunMonitor *monitor() const { return m_monitor.get(); }
+    AlertEngine *alerts() const { return m_alerts.get(); }
+    Store *store() const { return m_store; }
+    KaggleClient *client() const { return m_client; }
+    RunTableModel *runModel() const { return m_runModel.get(); }
+    RunFilterProxy *runFilter() const { return m_filter.get(); }
+    QString logDir() const { return m_logDir; }
+
+    /// The log tail of the run's latest session; loaded from its archive when the session
+    /// is not being followed. Null when the run has no session yet.
+    LogTailModel *logTail(RunId run);
+    /// The archive file of a session (it may not exist).
+    QString archivePath(SessionId session) const;
+
+    void start();
+    void stop();
+
+signals:
+    /// A run's tail model was replaced (a new session started); views must re-fetch it.
+    void logTailReset(kd::RunId run);
+    void metricsAdded(kd::RunId run, kd::SessionId session, const QList<kd::MetricPoint> &points);
+    void alertRaised(const kd::Alert &alert);
+
+private:
+    RunLog *runLog(RunId run, SessionId session, bool replayArchive);
+    void onEvents(RunId run, SessionId session, const QList<LogEvent> &events);
+    void onTransition(RunId run, const SessionRecord &session, KernelStatus previous);
+
+    KaggleClient *m_client;
+    Store *m_store;
+    Settings m_settings;
+    QString m_logDir;
+    std::unique_ptr<AlertEngine> m_alerts;
+    std::unique_ptr<RunMonitor> m_monitor;
+    std::unique_ptr<RunTableModel> m_runModel;
+    std::unique_ptr<RunFilterProxy> m_filter;
+    QHash<RunId, std::shared_ptr<RunLog>> m_logs;
+    QTimer m_alertTick;
+};
+
+} // namespace kd
