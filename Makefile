@@ -40,7 +40,7 @@ demo: build
 	$(BUILD_DIR)/app/kaggledeck --demo
 
 sim: build
-	$(BUILD_DIR)/app/kaggle-sim --port 7777
+	$(BUILD_DIR)/app/kaggle-sim/kaggle-sim --port 7777
 
 test: build
 	cd $(BUILD_DIR) && QT_QPA_PLATFORM=offscreen ctest -j $(JOBS) --output-on-failure --timeout 900
