@@ -8,6 +8,7 @@
 #include "simulator.h"
 
 #include <QElapsedTimer>
+#include <QLoggingCategory>
 #include <QTest>
 
 #include <cmath>
@@ -74,6 +75,7 @@ class BenchStatus : public QObject
 private slots:
     void initTestCase()
     {
+        QLoggingCategory::setFilterRules(QStringLiteral("kaggledeck.*.debug=false"));
         sim::Options options;
         options.speed = 0;
         options.faults.latencyMs = kLatencyMs;

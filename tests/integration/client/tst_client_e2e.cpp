@@ -123,7 +123,10 @@ private slots:
         m_client->listAllKernels(request, nullptr, w.callback());
         const auto &r = w.wait();
         QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
-        QCOMPARE(size_t(r->size()), m_sim->kernelRefs().size());
+        int mine = 0; // "my kernels": alice's, not bob's
+        for (const std::string &ref : m_sim->kernelRefs())
+            mine += ref.rfind("alice/", 0) == 0;
+        QCOMPARE(int(r->size()), mine);
         QVERIFY(r->size() >= 3);
         int listCalls = 0;
         for (const auto &rec : m_sim->requests())
@@ -153,6 +156,8 @@ private slots:
         // Finish every session, then list one kernel's outputs page by page.
         m_sim->advance(24 * 3600);
         for (const std::string &text : m_sim->kernelRefs()) {
+            if (text.rfind("alice/", 0) != 0 || m_sim->kernelStatus(text).empty())
+                continue; // not ours, or never ran: no session output
             Waiter<KernelOutput> w;
             m_client->listKernelSessionOutput(*KernelRef::parse(QString::fromStdString(text)),
                                               nullptr, w.callback(), 1);
@@ -209,11 +214,10 @@ private slots:
         push.datasetDataSources = {QStringLiteral("alice/no-such-dataset")};
         Waiter<SaveKernelResponse> w;
         m_client->saveKernel(push, nullptr, w.callback());
+        // Kaggle pushes anyway and lists what it dropped (the CLI prints a notice).
         const auto &r = w.wait();
-        QVERIFY(!r.ok());
-        QCOMPARE(r.error().kind, ApiError::Kind::Application);
-        QVERIFY(r.error().details.contains(
-            QStringLiteral("invalidDatasetSources: alice/no-such-dataset")));
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
+        QCOMPARE(r->invalidDatasetSources, QStringList{QStringLiteral("alice/no-such-dataset")});
     }
 
     void gpuConcurrencyLimitIsAnApplicationError()
@@ -247,8 +251,10 @@ private slots:
         QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
         QVERIFY(r->gpu.has_value());
         QVERIFY(r->gpu->totalTimeAllowedSeconds > 0);
-        QVERIFY(r->quotaRefreshTime.isValid());
-        QVERIFY(r->quotaRefreshTime > QDateTime::currentDateTimeUtc().addSecs(-60));
+        QVERIFY(r->gpu->timeUsedSeconds >= 3600.0); // basic.json, plus sessions of this week
+        QCOMPARE(r->gpu->totalTimeAllowedSeconds, 108000.0);
+        QCOMPARE(r->quotaRefreshTime,
+                 QDateTime::fromString(QStringLiteral("2026-06-06T00:00:00.000Z"), Qt::ISODateWithMs));
     }
 
     void uploadCreateDatasetAndWaitReady()
