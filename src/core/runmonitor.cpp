@@ -163,8 +163,40 @@ Result<RunId> RunMonitor::watch(const QString &refOrUrl, const QString &title)
     t->nextPoll = now();
     m_runs.insert(run.id, t);
     emit runAdded(run.id);
+    if (title.isEmpty())
+        fetchMetadata(run.id);
     scheduleTick();
     return run.id;
+}
+
+void RunMonitor::fetchMetadata(RunId id)
+{
+    Tracked *t = tracked(id);
+    if (!t || !takeBudget())
+        return;
+    // The title and the accelerator are not in the status; GetKernel has them.
+    m_client->getKernel(t->state.run.ref, this, [this, id](Result<KernelPull> pull) {
+        Tracked *t = tracked(id);
+        if (!t || !pull)
+            return;
+        WatchedRun run = t->state.run;
+        if (!pull->metadata.title.isEmpty())
+            run.title = pull->metadata.title;
+        run.machineShape = pull->metadata.machineShape;
+        if (run == t->state.run)
+            return;
+        if (auto r = m_store->updateRun(run); !r)
+            return storeError(r.error());
+        t->state.run = run;
+        if (t->state.session && t->state.session->machineShape.isEmpty() &&
+            !run.machineShape.isEmpty()) {
+            t->state.session->machineShape = run.machineShape;
+            if (auto r = m_store->updateSession(*t->state.session); !r)
+                storeError(r.error());
+        }
+        recomputeHours(*t);
+        emit runChanged(id);
+    });
 }
 
 void RunMonitor::importMyKernels(std::function<void(Result<int>)> done)

@@ -130,6 +130,7 @@ private:
     void leaveOffline();
     void reschedule(Tracked &t, const QDateTime &now);
     double intervalSeconds(const Tracked &t) const;
+    void fetchMetadata(RunId id);
     void pollQuota();
     void requestQuotaSoon();
     void recomputeHours(Tracked &t);

@@ -216,10 +216,11 @@ private slots:
         // The sim still says COMPLETE (stale window): the monitor must keep the new session open.
         QTest::qWait(500);
         QVERIFY(!monitor->state(id)->session->isOver());
-        m_sim->advance(5);
-        QTRY_VERIFY(monitor->state(id)->session->status == KernelStatus::Running ||
-                    monitor->state(id)->session->status == KernelStatus::Queued);
+        m_sim->advance(5); // past the stale window: the new session is queued
+        QTest::qWait(600); // a few polls see it, which lifts the guard
+        QCOMPARE(monitor->state(id)->session->status, KernelStatus::Queued);
         m_sim->advance(600);
+        QCOMPARE(m_sim->kernelStatus("alice/titanic-baseline"), std::string("COMPLETE"));
         QTRY_COMPARE(monitor->state(id)->session->status, KernelStatus::Complete);
         QCOMPARE(m_store->sessions(id).size(), 2);
         QVERIFY(m_store->sessions(id).last().pushed);
