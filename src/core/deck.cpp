@@ -4,6 +4,7 @@
 #include "logfollower.h"
 #include "logtailmodel.h"
 #include "monitorlog.h"
+#include "quotamodel.h"
 #include "runlog.h"
 #include "runtablemodel.h"
 #include "store.h"
@@ -42,11 +43,47 @@ Deck::Deck(KaggleClient *client, Store *store, const QString &dataDir, Settings 
             qCWarning(lcMonitor) << "alert not stored:" << id.error().message;
         emit alertRaised(stored);
     });
+    m_quota = std::make_unique<QuotaModel>();
+    m_quotaUsage = std::make_unique<QuotaUsageModel>();
+    connect(m_monitor.get(), &RunMonitor::quotaUpdated, this, &Deck::refreshQuota);
+    connect(m_monitor.get(), &RunMonitor::sessionTransition, this, &Deck::refreshQuota);
+    connect(m_monitor.get(), &RunMonitor::runAdded, this, &Deck::refreshQuota);
+    connect(m_monitor.get(), &RunMonitor::runRemoved, this, &Deck::refreshQuota);
+    m_quotaTick.setInterval(60'000);
+    connect(&m_quotaTick, &QTimer::timeout, this, &Deck::refreshQuota);
     m_alertTick.setInterval(settings.alertTickSeconds * 1000);
     connect(&m_alertTick, &QTimer::timeout, this,
             [this] { m_alerts->tick(QDateTime::currentDateTimeUtc()); });
     for (RunId id : m_monitor->runIds())
         m_alerts->setRun(m_monitor->state(id)->run);
+    refreshQuota();
+}
+
+void Deck::refreshQuota()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<SessionRecord> sessions;
+    QList<StatusEvent> events;
+    QHash<SessionId, double> eta;
+    QHash<RunId, QString> titles;
+    for (RunId id : m_monitor->runIds()) {
+        const RunState *state = m_monitor->state(id);
+        titles.insert(id, state->run.title);
+        for (const SessionRecord &s : m_store->sessions(id)) {
+            // Only this week's sessions can count against this week's quota.
+            if (s.endedAt.isValid() && s.endedAt < now.addDays(-8))
+                continue;
+            sessions.append(s);
+            events += m_store->statusEvents(s.id);
+        }
+        if (state->session && state->etaSeconds)
+            eta.insert(state->session->id, *state->etaSeconds);
+    }
+    m_quota->setSnapshots(m_store->quotaSnapshots(now.addDays(-8)));
+    m_quota->update(m_monitor->lastQuota(), sessions, events, eta, {}, now);
+    m_quotaUsage->setNames(titles);
+    const auto gpu = m_quota->forecast(Accelerator::Gpu);
+    m_quotaUsage->update(sessions, events, now, gpu ? gpu->windowStart : QDateTime());
 }
 
 Deck::~Deck()
@@ -58,11 +95,13 @@ void Deck::start()
 {
     m_monitor->start();
     m_alertTick.start();
+    m_quotaTick.start();
 }
 
 void Deck::stop()
 {
     m_alertTick.stop();
+    m_quotaTick.stop();
     m_monitor->stop();
 }
 

@@ -14,6 +14,8 @@ namespace kd {
 class AlertEngine;
 class KaggleClient;
 class LogTailModel;
+class QuotaModel;
+class QuotaUsageModel;
 class RunFilterProxy;
 class RunLog;
 class RunTableModel;
@@ -45,6 +47,13 @@ public:
     RunTableModel *runModel() const { return m_runModel.get(); }
     RunFilterProxy *runFilter() const { return m_filter.get(); }
     QString logDir() const { return m_logDir; }
+    /// GPU/TPU quota with its forecast; refreshed on new quota numbers, state changes and
+    /// every minute.
+    QuotaModel *quotaModel() const { return m_quota.get(); }
+    /// Hours per run and per chain in the current quota window.
+    QuotaUsageModel *quotaUsageModel() const { return m_quotaUsage.get(); }
+    /// Recomputes the quota models now.
+    void refreshQuota();
 
     /// The log tail of the run's latest session; loaded from its archive when the session
     /// is not being followed. Null when the run has no session yet.
@@ -74,6 +83,9 @@ private:
     std::unique_ptr<RunMonitor> m_monitor;
     std::unique_ptr<RunTableModel> m_runModel;
     std::unique_ptr<RunFilterProxy> m_filter;
+    std::unique_ptr<QuotaModel> m_quota;
+    std::unique_ptr<QuotaUsageModel> m_quotaUsage;
+    QTimer m_quotaTick;
     QHash<RunId, std::shared_ptr<RunLog>> m_logs;
     QTimer m_alertTick;
 };
