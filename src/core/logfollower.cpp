@@ -13,11 +13,11 @@ struct LogFollower::Follow
     KernelRef ref;
     SessionId session = 0;
     Mode mode = Mode::Idle;
-    qint64 delivered = 0;    ///< events of this session handed out so far
-    qint64 received = 0;     ///< events seen on the current connection (replay included)
-    quint64 generation = 0;  ///< bumps on every new connection or session
+    qint64 delivered = 0;   ///< events of this session handed out so far
+    qint64 received = 0;    ///< events seen on the current connection (replay included)
+    quint64 generation = 0; ///< bumps on every new connection or session
     KaggleClient::CallId call = 0;
-    int failures = 0;        ///< connections in a row that brought nothing new
+    int failures = 0; ///< connections in a row that brought nothing new
     bool finishing = false;
     QStringList stderrLines;
     QString lastLine;
@@ -26,8 +26,7 @@ struct LogFollower::Follow
 
 LogFollower::LogFollower(KaggleClient *client, std::function<bool()> budget, QObject *parent)
     : QObject(parent), m_client(client), m_budget(std::move(budget))
-{
-}
+{}
 
 LogFollower::~LogFollower()
 {
@@ -294,7 +293,8 @@ void LogFollower::deliver(Follow &f, QList<LogEvent> fresh)
             last = tail;
         } else if (nl >= 0) {
             const QString before = data.left(nl);
-            const QString line = before.mid(before.lastIndexOf(u'\n') + 1).section(u'\r', -1).trimmed();
+            const QString line =
+                before.mid(before.lastIndexOf(u'\n') + 1).section(u'\r', -1).trimmed();
             if (!line.isEmpty())
                 last = line;
         }

@@ -2,8 +2,8 @@
 
 namespace kd {
 
-RunLog::RunLog(RunId run, SessionId session, const QString &archiveDir,
-               const RunSettings &settings, int tailLines, qint64 archiveCap)
+RunLog::RunLog(RunId run, SessionId session, const QString &archiveDir, const RunSettings &settings,
+               int tailLines, qint64 archiveCap)
     : m_run(run), m_session(session), m_archive(archiveDir, session, archiveCap),
       m_tail(std::make_unique<LogTailModel>())
 {

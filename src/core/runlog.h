@@ -16,7 +16,8 @@ class RunLog final
 {
 public:
     RunLog(RunId run, SessionId session, const QString &archiveDir, const RunSettings &settings,
-           int tailLines = LogTailModel::kDefaultMaxLines, qint64 archiveCap = LogArchive::kDefaultCapBytes);
+           int tailLines = LogTailModel::kDefaultMaxLines,
+           qint64 archiveCap = LogArchive::kDefaultCapBytes);
     Q_DISABLE_COPY_MOVE(RunLog)
 
     struct Ingested

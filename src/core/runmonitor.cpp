@@ -123,7 +123,8 @@ void RunMonitor::scheduleTick()
         return;
     QDateTime earliest;
     for (const auto &t : std::as_const(m_runs))
-        if (!t->inFlight && t->nextPoll.isValid() && (!earliest.isValid() || t->nextPoll < earliest))
+        if (!t->inFlight && t->nextPoll.isValid() &&
+            (!earliest.isValid() || t->nextPoll < earliest))
             earliest = t->nextPoll;
     if (!earliest.isValid()) {
         m_tickTimer.stop();
@@ -452,10 +453,9 @@ void RunMonitor::pollStatus(Tracked &t)
 {
     t.inFlight = true;
     const RunId id = t.state.run.id;
-    m_client->getKernelSessionStatus(t.state.run.ref, this,
-                                     [this, id](Result<KernelSessionStatus> result) {
-                                         onStatus(id, std::move(result));
-                                     });
+    m_client->getKernelSessionStatus(
+        t.state.run.ref, this,
+        [this, id](Result<KernelSessionStatus> result) { onStatus(id, std::move(result)); });
 }
 
 void RunMonitor::onStatus(RunId id, Result<KernelSessionStatus> result)

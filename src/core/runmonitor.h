@@ -49,7 +49,7 @@ struct RunState
     bool stale = false;                   ///< last poll failed; state is the last known
     QString error;                        ///< last error text when stale
     ApiError::Kind errorKind = ApiError::Kind::Network;
-    QDateTime lastUpdate;                 ///< last successful status (UTC)
+    QDateTime lastUpdate; ///< last successful status (UTC)
     QString lastLogLine;
     double gpuSeconds = 0; ///< attributed GPU time of all sessions of this run
     double tpuSeconds = 0;

@@ -91,8 +91,7 @@ QVariant RunTableModel::raw(const RunState &s, int column) const
     case ElapsedColumn: {
         if (!s.session)
             return 0.0;
-        const QDateTime from =
-            s.runningSince.isValid() ? s.runningSince : s.session->firstSeen;
+        const QDateTime from = s.runningSince.isValid() ? s.runningSince : s.session->firstSeen;
         const QDateTime to = s.session->endedAt.isValid() ? s.session->endedAt : now;
         return from.isValid() ? std::max<double>(0, from.msecsTo(to) / 1000.0) : 0.0;
     }

@@ -39,14 +39,14 @@ public:
     enum Role {
         RawRole = Qt::UserRole + 1,
         RunIdRole,
-        CategoryRole,   ///< RunCategory as int
-        StatusRole,     ///< KernelStatus as int, -1 when no session is known
-        StaleRole,      ///< bool
-        ErrorRole,      ///< last error text when stale
-        TagsRole,       ///< QStringList
-        ChainRole,      ///< ChainId
-        RefRole,        ///< "owner/slug"
-        FailureRole,    ///< failure message of the latest session
+        CategoryRole, ///< RunCategory as int
+        StatusRole,   ///< KernelStatus as int, -1 when no session is known
+        StaleRole,    ///< bool
+        ErrorRole,    ///< last error text when stale
+        TagsRole,     ///< QStringList
+        ChainRole,    ///< ChainId
+        RefRole,      ///< "owner/slug"
+        FailureRole,  ///< failure message of the latest session
     };
 
     explicit RunTableModel(RunMonitor *monitor, QObject *parent = nullptr);
@@ -92,8 +92,8 @@ public:
 
     void setSourceModel(QAbstractItemModel *source) override;
     void setCategory(RunCategory category);
-    void setTag(const QString &tag);        ///< empty = all
-    void setChain(ChainId chain);           ///< 0 = all
+    void setTag(const QString &tag); ///< empty = all
+    void setChain(ChainId chain);    ///< 0 = all
     void setText(const QString &text);
     RunCategory category() const { return m_category; }
 

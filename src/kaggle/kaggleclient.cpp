@@ -91,8 +91,7 @@ KaggleClient::KaggleClient(net::HttpClient *http, Credentials credentials, Optio
     : QObject(parent), m_http(http), m_credentials(std::move(credentials)),
       m_options(std::move(options)),
       m_random(m_options.seed ? m_options.seed : QRandomGenerator::global()->generate())
-{
-}
+{}
 
 KaggleClient::~KaggleClient()
 {
@@ -112,8 +111,8 @@ QUrl KaggleClient::rpcUrl(QStringView service, QStringView method) const
     QString base = url.path();
     while (base.endsWith(u'/'))
         base.chop(1);
-    const QString prefix = usesProductionEndpoint() ? QStringLiteral("/v1/")
-                                                    : QStringLiteral("/api/v1/");
+    const QString prefix =
+        usesProductionEndpoint() ? QStringLiteral("/v1/") : QStringLiteral("/api/v1/");
     url.setPath(base + prefix + service + u'/' + method);
     return url;
 }
@@ -124,8 +123,8 @@ QUrl KaggleClient::logStreamUrl(const KernelRef &ref) const
     QString base = url.path();
     while (base.endsWith(u'/'))
         base.chop(1);
-    const QString prefix = usesProductionEndpoint() ? QStringLiteral("/v1/")
-                                                    : QStringLiteral("/api/v1/");
+    const QString prefix =
+        usesProductionEndpoint() ? QStringLiteral("/v1/") : QStringLiteral("/api/v1/");
     url.setPath(base + prefix + u"kernels/logs/stream/" + ref.owner + u'/' + ref.slug);
     return url;
 }
@@ -179,9 +178,7 @@ void KaggleClient::send(Call &call, net::HttpRequest request, net::HttpCallbacks
     ++call.attempt;
     net::HttpCallbacks wired = call.callbacks;
     const CallId id = call.id;
-    wired.onFinished = [this, id](const net::HttpResponse &response) {
-        onResponse(id, response);
-    };
+    wired.onFinished = [this, id](const net::HttpResponse &response) { onResponse(id, response); };
     call.netId = m_http->send(call.request, std::move(wired));
 }
 
@@ -291,8 +288,7 @@ void KaggleClient::cancel(CallId id)
 // Typed calls
 
 KaggleClient::CallId KaggleClient::authenticate(const CredentialDiscovery &discovery,
-                                                const QObject *context,
-                                                Callback<Credentials> done)
+                                                const QObject *context, Callback<Credentials> done)
 {
     if (discovery.credentials.kind() != Credentials::Kind::AccessToken) {
         Call &call = newCall(context, false);
@@ -474,24 +470,22 @@ KaggleClient::CallId KaggleClient::saveKernel(const SaveKernelRequest &request,
         addAll("invalidModelSources", r.invalidModelSources);
         done(std::move(error));
     };
-    return rpc<SaveKernelResponse>(kKernels, u"SaveKernel", wire::encodeSaveKernel(request),
-                                   false, context, &wire::decodeSaveKernel, std::move(checked));
+    return rpc<SaveKernelResponse>(kKernels, u"SaveKernel", wire::encodeSaveKernel(request), false,
+                                   context, &wire::decodeSaveKernel, std::move(checked));
 }
 
-KaggleClient::CallId KaggleClient::getQuota(const QObject *context,
-                                            Callback<QuotaStatistics> done)
+KaggleClient::CallId KaggleClient::getQuota(const QObject *context, Callback<QuotaStatistics> done)
 {
-    return rpc<QuotaStatistics>(kKernels, u"GetAcceleratorQuotaStatistics",
-                                wire::encodeGetQuota(), true, context, &wire::decodeQuota,
-                                std::move(done));
+    return rpc<QuotaStatistics>(kKernels, u"GetAcceleratorQuotaStatistics", wire::encodeGetQuota(),
+                                true, context, &wire::decodeQuota, std::move(done));
 }
 
 KaggleClient::CallId KaggleClient::startBlobUpload(const StartBlobUploadRequest &request,
                                                    const QObject *context,
                                                    Callback<BlobUpload> done)
 {
-    return rpc<BlobUpload>(kBlobs, u"StartBlobUpload", wire::encodeStartBlobUpload(request),
-                           false, context, &wire::decodeBlobUpload, std::move(done));
+    return rpc<BlobUpload>(kBlobs, u"StartBlobUpload", wire::encodeStartBlobUpload(request), false,
+                           context, &wire::decodeBlobUpload, std::move(done));
 }
 
 namespace {
@@ -500,12 +494,12 @@ KaggleClient::Callback<CreateDatasetResponse>
 checkedDatasetCallback(KaggleClient::Callback<CreateDatasetResponse> done)
 {
     return [done](Result<CreateDatasetResponse> result) {
-        if (result && (!result->error.isEmpty() ||
-                       result->status.compare(u"ok", Qt::CaseInsensitive) != 0)) {
+        if (result &&
+            (!result->error.isEmpty() || result->status.compare(u"ok", Qt::CaseInsensitive) != 0)) {
             QString message = result->error;
             if (message.isEmpty())
-                message = QStringLiteral("dataset creation failed (status \"%1\")")
-                              .arg(result->status);
+                message =
+                    QStringLiteral("dataset creation failed (status \"%1\")").arg(result->status);
             ApiError error = ApiError::make(ApiError::Kind::Application, message, 200);
             for (const QString &tag : result->invalidTags)
                 error.details << u"invalidTags: " + tag;
@@ -521,20 +515,18 @@ KaggleClient::CallId KaggleClient::createDataset(const CreateDatasetRequest &req
                                                  const QObject *context,
                                                  Callback<CreateDatasetResponse> done)
 {
-    return rpc<CreateDatasetResponse>(kDatasets, u"CreateDataset",
-                                      wire::encodeCreateDataset(request), false, context,
-                                      &wire::decodeCreateDataset,
-                                      checkedDatasetCallback(std::move(done)));
+    return rpc<CreateDatasetResponse>(
+        kDatasets, u"CreateDataset", wire::encodeCreateDataset(request), false, context,
+        &wire::decodeCreateDataset, checkedDatasetCallback(std::move(done)));
 }
 
 KaggleClient::CallId KaggleClient::createDatasetVersion(const CreateDatasetVersionRequest &request,
                                                         const QObject *context,
                                                         Callback<CreateDatasetResponse> done)
 {
-    return rpc<CreateDatasetResponse>(kDatasets, u"CreateDatasetVersion",
-                                      wire::encodeCreateDatasetVersion(request), false, context,
-                                      &wire::decodeCreateDataset,
-                                      checkedDatasetCallback(std::move(done)));
+    return rpc<CreateDatasetResponse>(
+        kDatasets, u"CreateDatasetVersion", wire::encodeCreateDatasetVersion(request), false,
+        context, &wire::decodeCreateDataset, checkedDatasetCallback(std::move(done)));
 }
 
 KaggleClient::CallId KaggleClient::getDatasetStatus(const QString &ownerSlug,
@@ -581,7 +573,9 @@ KaggleClient::CallId KaggleClient::uploadBlob(const BlobUpload &upload, const QS
     state->maxResumes = maxResumes;
     state->progress = std::move(progress);
     state->done = done;
-    call.onFailure = [this, id, done](ApiError error) { deliver<Done>(id, done, std::move(error)); };
+    call.onFailure = [this, id, done](ApiError error) {
+        deliver<Done>(id, done, std::move(error));
+    };
     // The raw handler keeps the state alive; uploadPut/uploadQuery reach it through the call.
     call.onRaw = [this, id, state](const net::HttpResponse &response) {
         Call *c = findCall(id);
@@ -626,11 +620,11 @@ KaggleClient::CallId KaggleClient::uploadBlob(const BlobUpload &upload, const QS
             QTimer::singleShot(delay, this, [this, id, state] { uploadQuery(id, state); });
             return;
         }
-        ApiError error = status == 0 ? errorFromTransport(response, u"upload")
-                                     : ApiError::make(ApiError::Kind::Server,
-                                                      QStringLiteral("upload failed with HTTP %1")
-                                                          .arg(status),
-                                                      status);
+        ApiError error =
+            status == 0
+                ? errorFromTransport(response, u"upload")
+                : ApiError::make(ApiError::Kind::Server,
+                                 QStringLiteral("upload failed with HTTP %1").arg(status), status);
         if (isQuery && status == 0)
             error.message += QStringLiteral(" (after %1 resumes)").arg(state->resumes);
         deliver<Done>(id, state->done, std::move(error));
@@ -647,13 +641,11 @@ void KaggleClient::uploadPut(CallId id, const std::shared_ptr<UploadState> &stat
     net::HttpRequest request;
     request.method = net::HttpRequest::Method::Put;
     request.url = state->url;
-    request.headers = {{"User-Agent", userAgent()},
-                       {"Content-Type", "application/octet-stream"}};
+    request.headers = {{"User-Agent", userAgent()}, {"Content-Type", "application/octet-stream"}};
     if (state->size > 0)
-        request.headers.append(
-            {"Content-Range",
-             QByteArray("bytes ") + QByteArray::number(offset) + '-' +
-                 QByteArray::number(state->size - 1) + '/' + QByteArray::number(state->size)});
+        request.headers.append({"Content-Range", QByteArray("bytes ") + QByteArray::number(offset) +
+                                                     '-' + QByteArray::number(state->size - 1) +
+                                                     '/' + QByteArray::number(state->size)});
     request.uploadFile = state->filePath;
     request.uploadOffset = offset;
     request.uploadLength = state->size - offset;
@@ -687,6 +679,151 @@ void KaggleClient::uploadQuery(CallId id, const std::shared_ptr<UploadState> &st
 }
 
 // ---------------------------------------------------------------------------------------------
+// Resumable download of signed output URLs
+
+struct KaggleClient::DownloadState
+{
+    QUrl url;
+    QString target;
+    QString part;
+    qint64 offset = 0;    ///< bytes already in the .part file when this request started
+    qint64 expected = -1; ///< total size announced by the server
+    int resumes = 0;
+    int maxResumes = 5;
+    bool restarted = false; ///< the server ignored Range once; we started over
+    KaggleClient::Progress progress;
+    KaggleClient::Callback<Done> done;
+};
+
+namespace {
+// "bytes 100-199/1000" -> 1000; -1 when absent or "*".
+qint64 totalFromContentRange(const QByteArray &value)
+{
+    const qsizetype slash = value.lastIndexOf('/');
+    bool ok = false;
+    const qint64 total = slash < 0 ? -1 : value.mid(slash + 1).trimmed().toLongLong(&ok);
+    return ok ? total : -1;
+}
+} // namespace
+
+KaggleClient::CallId KaggleClient::downloadFile(const QUrl &url, const QString &targetPath,
+                                                const QObject *context, Progress progress,
+                                                Callback<Done> done, int maxResumes)
+{
+    Call &call = newCall(context, true);
+    const CallId id = call.id;
+    auto state = std::make_shared<DownloadState>();
+    state->url = url;
+    state->target = targetPath;
+    state->part = targetPath + QStringLiteral(".part");
+    state->maxResumes = maxResumes;
+    state->progress = std::move(progress);
+    state->done = std::move(done);
+    call.onFailure = [this, id, state](ApiError error) {
+        deliver<Done>(id, state->done, std::move(error));
+    };
+    call.onRaw = [this, id, state](const net::HttpResponse &response) {
+        const QFileInfo part(state->part);
+        const qint64 have = part.exists() ? part.size() : 0;
+        if (response.error == net::NetError::FileError) {
+            deliver<Done>(
+                id, state->done,
+                ApiError::make(ApiError::Kind::Io,
+                               QStringLiteral("cannot write %1: %2")
+                                   .arg(QFileInfo(state->target).fileName(), response.errorText)));
+            return;
+        }
+        const bool httpOk = response.error == net::NetError::None &&
+                            (response.status == 200 || response.status == 206);
+        if (response.error == net::NetError::None && !httpOk) {
+            ApiError error =
+                wire::errorFromResponse(response.status, response.header("Content-Type"),
+                                        response.body, response.header("Retry-After"))
+                    .value_or(ApiError::make(ApiError::Kind::Server, {}));
+            error.message = QStringLiteral("download of %1 failed: %2")
+                                .arg(QFileInfo(state->target).fileName(), error.message);
+            deliver<Done>(id, state->done, std::move(error));
+            return;
+        }
+        const bool complete = httpOk && state->expected >= 0 && have == state->expected;
+        if (complete || (httpOk && state->expected < 0)) {
+            QFile::remove(state->target);
+            if (!QFile::rename(state->part, state->target)) {
+                deliver<Done>(id, state->done,
+                              ApiError::make(ApiError::Kind::Io,
+                                             QStringLiteral("cannot rename %1 into place")
+                                                 .arg(QFileInfo(state->part).fileName())));
+                return;
+            }
+            deliver<Done>(id, state->done, Done{});
+            return;
+        }
+        // Cut short (a dropped connection or a truncated body): resume from what we have.
+        if (state->resumes++ >= state->maxResumes) {
+            deliver<Done>(id, state->done,
+                          ApiError::make(ApiError::Kind::Network,
+                                         QStringLiteral("download of %1 kept breaking off "
+                                                        "(%2 of %3 bytes)")
+                                             .arg(QFileInfo(state->target).fileName())
+                                             .arg(have)
+                                             .arg(state->expected)));
+            return;
+        }
+        const ApiError why = ApiError::make(ApiError::Kind::Network, {});
+        QTimer::singleShot(backoffDelayMs(state->resumes, why), this,
+                           [this, id, state] { downloadGet(id, state); });
+    };
+    downloadGet(id, state);
+    return id;
+}
+
+void KaggleClient::downloadGet(CallId id, const std::shared_ptr<DownloadState> &state)
+{
+    Call *call = findCall(id);
+    if (!call)
+        return;
+    const QFileInfo part(state->part);
+    state->offset = part.exists() ? part.size() : 0;
+    net::HttpRequest request;
+    request.method = net::HttpRequest::Method::Get;
+    request.url = state->url;
+    request.headers = {{"User-Agent", userAgent()}};
+    if (state->offset > 0)
+        request.headers.append({"Range", "bytes=" + QByteArray::number(state->offset) + '-'});
+    request.downloadFile = state->part;
+    request.appendToDownload = state->offset > 0;
+    request.connectTimeoutMs = m_options.connectTimeoutMs;
+    request.totalTimeoutMs = 0;
+    request.stallTimeoutMs = 60'000;
+    net::HttpCallbacks callbacks;
+    callbacks.onHeaders = [this, id, state](int status, const net::HttpHeaders &headers) {
+        if (status == 206) {
+            state->expected = totalFromContentRange(net::headerValue(headers, "Content-Range"));
+        } else if (status == 200) {
+            bool ok = false;
+            const qint64 length = net::headerValue(headers, "Content-Length").toLongLong(&ok);
+            state->expected = ok ? length : -1;
+            if (state->offset > 0 && !state->restarted) {
+                // The server ignored Range: start over instead of appending a second copy.
+                state->restarted = true;
+                if (Call *c = findCall(id); c && c->netId) {
+                    m_http->cancel(c->netId);
+                    c->netId = 0;
+                }
+                QFile::remove(state->part);
+                QTimer::singleShot(0, this, [this, id, state] { downloadGet(id, state); });
+            }
+        }
+    };
+    if (state->progress) {
+        callbacks.onProgress = [state](qint64 done, qint64) {
+            state->progress(state->offset + done, state->expected);
+        };
+    }
+    send(*call, std::move(request), std::move(callbacks));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Log stream (kaggle-api.md 3.6)
 
 KaggleClient::CallId KaggleClient::streamLogs(const KernelRef &ref, const QObject *context,
@@ -716,8 +853,8 @@ KaggleClient::CallId KaggleClient::streamLogs(const KernelRef &ref, const QObjec
             deliver<bool>(id, handlers.onFinished, errorFromTransport(response, u"log stream"));
             return;
         }
-        if (auto error = wire::errorFromResponse(response.status, state->contentType,
-                                                 state->buffer, response.header("Retry-After"))) {
+        if (auto error = wire::errorFromResponse(response.status, state->contentType, state->buffer,
+                                                 response.header("Retry-After"))) {
             error->message = u"log stream: " + error->message;
             deliver<bool>(id, handlers.onFinished, std::move(*error));
             return;
@@ -760,8 +897,8 @@ KaggleClient::CallId KaggleClient::streamLogs(const KernelRef &ref, const QObjec
     request.stallTimeoutMs = kLogStreamStallMs;
 
     net::HttpCallbacks callbacks;
-    callbacks.onHeaders = [state, alive, onOpen = handlers.onOpen](int status,
-                                                                   const net::HttpHeaders &headers) {
+    callbacks.onHeaders = [state, alive,
+                           onOpen = handlers.onOpen](int status, const net::HttpHeaders &headers) {
         state->status = status;
         state->contentType = net::headerValue(headers, "Content-Type");
         state->live = status == 200 && state->contentType.startsWith("text/event-stream");

@@ -83,8 +83,7 @@ public:
     CallId authenticate(const CredentialDiscovery &discovery, const QObject *context,
                         Callback<Credentials> done);
 
-    CallId introspectToken(const QString &token, const QObject *context,
-                           Callback<TokenInfo> done);
+    CallId introspectToken(const QString &token, const QObject *context, Callback<TokenInfo> done);
     CallId listKernels(const ListKernelsRequest &request, const QObject *context,
                        Callback<KernelListPage> done);
     /// Follows nextPageToken until the list ends (at most 1000 pages).
@@ -109,10 +108,16 @@ public:
     /// interruption (at most `maxResumes` times). 404 means the upload expired.
     CallId uploadBlob(const BlobUpload &upload, const QString &filePath, const QObject *context,
                       Progress progress, Callback<Done> done, int maxResumes = 10);
+    /// Downloads a pre-signed URL (fetched without Kaggle auth) to `targetPath`, through
+    /// `targetPath + ".part"`: an existing .part is resumed with a Range request, the size is
+    /// checked against what the server announced, and the file is renamed when complete.
+    /// Interrupted transfers resume up to `maxResumes` times. The caller makes the path safe.
+    CallId downloadFile(const QUrl &url, const QString &targetPath, const QObject *context,
+                        Progress progress, Callback<Done> done, int maxResumes = 5);
     CallId createDataset(const CreateDatasetRequest &request, const QObject *context,
                          Callback<CreateDatasetResponse> done);
-    CallId createDatasetVersion(const CreateDatasetVersionRequest &request,
-                                const QObject *context, Callback<CreateDatasetResponse> done);
+    CallId createDatasetVersion(const CreateDatasetVersionRequest &request, const QObject *context,
+                                Callback<CreateDatasetResponse> done);
     CallId getDatasetStatus(const QString &ownerSlug, const QString &datasetSlug,
                             const QObject *context, Callback<DatasetStatus> done);
     /// One connection to the log stream; replays from the session start (dedupe is the
@@ -137,6 +142,8 @@ private:
     void retryOrFail(Call &call, ApiError error);
     int backoffDelayMs(int attempt, const ApiError &error);
     struct UploadState;
+    struct DownloadState;
+    void downloadGet(CallId id, const std::shared_ptr<DownloadState> &state);
     void uploadPut(CallId id, const std::shared_ptr<UploadState> &state, qint64 offset);
     void uploadQuery(CallId id, const std::shared_ptr<UploadState> &state);
 

@@ -196,7 +196,8 @@ private slots:
         m_client->saveKernel(push, nullptr, w.callback());
         const auto &r = w.wait();
         QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
-        QCOMPARE(r->ref, QStringLiteral("alice/fresh-fine-tune")); // Kaggle derives it from the title
+        QCOMPARE(r->ref,
+                 QStringLiteral("alice/fresh-fine-tune")); // Kaggle derives it from the title
         QCOMPARE(r->versionNumber, qint64(1));
         Waiter<KernelSessionStatus> s;
         m_client->getKernelSessionStatus(ref("alice/fresh-fine-tune"), nullptr, s.callback());
@@ -253,8 +254,9 @@ private slots:
         QVERIFY(r->gpu->totalTimeAllowedSeconds > 0);
         QVERIFY(r->gpu->timeUsedSeconds >= 3600.0); // basic.json, plus sessions of this week
         QCOMPARE(r->gpu->totalTimeAllowedSeconds, 108000.0);
-        QCOMPARE(r->quotaRefreshTime,
-                 QDateTime::fromString(QStringLiteral("2026-06-06T00:00:00.000Z"), Qt::ISODateWithMs));
+        QCOMPARE(
+            r->quotaRefreshTime,
+            QDateTime::fromString(QStringLiteral("2026-06-06T00:00:00.000Z"), Qt::ISODateWithMs));
     }
 
     void uploadCreateDatasetAndWaitReady()
@@ -370,6 +372,56 @@ private slots:
         QCOMPARE(size_t(events.size()), m_sim->sessionLogEventCount(running));
     }
 
+    void downloadResumesAfterTruncation()
+    {
+        m_sim->advance(24 * 3600);
+        Waiter<KernelOutput> out;
+        m_client->listKernelSessionOutput(ref("alice/bert-imdb"), nullptr, out.callback());
+        QVERIFY(out.wait().ok());
+        QVERIFY(!out.wait()->files.isEmpty());
+        OutputFile biggest = out.wait()->files.first();
+        for (const OutputFile &f : out.wait()->files)
+            if (f.fileName.endsWith(u"model.safetensors"))
+                biggest = f;
+
+        QTemporaryDir dir;
+        const QString clean = dir.filePath(QStringLiteral("clean.bin"));
+        Waiter<Done> first;
+        m_client->downloadFile(biggest.url, clean, nullptr, {}, first.callback());
+        QVERIFY2(first.wait().ok(),
+                 qPrintable(first.wait().ok() ? QString() : first.wait().error().message));
+
+        sim::Faults faults;
+        faults.truncateDownload = 0.6;
+        faults.onlyPaths = {"/blob/"};
+        m_sim->setFaults(faults);
+        m_sim->clearRequests();
+        QFile a(clean);
+        QVERIFY(a.open(QIODevice::ReadOnly));
+        const QByteArray expected = a.readAll();
+        int truncated = 0;
+        // Each download draws its faults; a few downloads make sure some were cut short.
+        for (int i = 0; i < 6 && truncated < 2; ++i) {
+            const QString target = dir.filePath(QStringLiteral("resumed-%1.bin").arg(i));
+            qint64 lastDone = 0;
+            Waiter<Done> w;
+            m_client->downloadFile(
+                biggest.url, target, nullptr, [&](qint64 done, qint64) { lastDone = done; },
+                w.callback(), 20);
+            QVERIFY2(w.wait().ok(),
+                     qPrintable(w.wait().ok() ? QString() : w.wait().error().message));
+            QVERIFY(!QFile::exists(target + QStringLiteral(".part")));
+            QFile b(target);
+            QVERIFY(b.open(QIODevice::ReadOnly));
+            QVERIFY(b.readAll() == expected);
+            QCOMPARE(lastDone, qint64(expected.size()));
+            truncated = 0;
+            for (const auto &r : m_sim->requests())
+                truncated += !r.fault.empty();
+        }
+        QVERIFY2(truncated > 0, "the fault never fired");
+    }
+
     // --- faults ----------------------------------------------------------------------------
 
     void retryAfterHonouredOn429()
@@ -382,7 +434,8 @@ private slots:
         m_sim->clearRequests();
         KaggleClient::Options o = options();
         o.maxAttempts = 2;
-        m_client = std::make_unique<KaggleClient>(m_http.get(), Credentials::fromKey(kUser, kKey), o);
+        m_client =
+            std::make_unique<KaggleClient>(m_http.get(), Credentials::fromKey(kUser, kKey), o);
         Waiter<QuotaStatistics> w;
         m_client->getQuota(nullptr, w.callback());
         const auto &r = w.wait();

@@ -81,7 +81,8 @@ private slots:
         o.backoffMaxMs = 50;
         o.maxAttempts = 2;
         o.requestTimeoutMs = 3000;
-        m_client = std::make_unique<KaggleClient>(m_http.get(), Credentials::fromKey(kUser, kKey), o);
+        m_client =
+            std::make_unique<KaggleClient>(m_http.get(), Credentials::fromKey(kUser, kKey), o);
         openStore();
     }
     void cleanup()
@@ -275,7 +276,8 @@ private slots:
         QTest::qWait(1500);
         QVERIFY(monitor->requestsInLastMinute() <= 12);
         // The simulator saw no more than the budget either (list + quota + statuses).
-        QVERIFY2(m_sim->requests().size() <= 12, qPrintable(QString::number(m_sim->requests().size())));
+        QVERIFY2(m_sim->requests().size() <= 12,
+                 qPrintable(QString::number(m_sim->requests().size())));
     }
 
     void logsFollowedWithoutLossOrDuplicates()
