@@ -6,6 +6,8 @@
 #include "credentials.h"
 #include "curlhttpclient.h"
 #include "kaggleclient.h"
+#include "logfollower.h"
+#include "logformat.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -52,6 +54,7 @@ Commands:
   runs                 List your kernels (all pages).
   status REF...        Latest session status of each kernel (owner/slug), fetched concurrently.
   quota                Weekly GPU and TPU quota.
+  logs REF [-f]        The log of the kernel's latest session; -f follows a running one live.
 
 Options:
   --json               Machine-readable output (status, quota).
@@ -76,7 +79,8 @@ int main(int argc, char **argv)
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, {});
     const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")}, {});
     const QCommandLineOption json(QStringLiteral("json"), {});
-    parser.addOptions({help, version, json});
+    const QCommandLineOption follow({QStringLiteral("f"), QStringLiteral("follow")}, {});
+    parser.addOptions({help, version, json, follow});
     if (!parser.parse(app.arguments())) {
         err(parser.errorText());
         return Usage;
@@ -107,6 +111,13 @@ int main(int argc, char **argv)
             err(QStringLiteral("status needs at least one owner/slug"));
             return Usage;
         }
+    } else if (command == u"logs") {
+        const auto ref = args.size() == 2 ? kd::KernelRef::parse(args.at(1)) : std::nullopt;
+        if (!ref) {
+            err(QStringLiteral("logs needs one owner/slug"));
+            return Usage;
+        }
+        refs.append(*ref);
     } else if (command != u"runs" && command != u"quota") {
         err(QStringLiteral("unknown command: %1").arg(command));
         return Usage;
@@ -172,6 +183,38 @@ int main(int argc, char **argv)
                         }
                     });
             }
+        } else if (command == u"logs" && parser.isSet(follow)) {
+            // The monitor's follower: SSE with replay dedupe, reconnects and polling fallback.
+            auto *follower = new kd::LogFollower(&client, [] { return true; }, &app);
+            QObject::connect(follower, &kd::LogFollower::events, &app,
+                             [](kd::RunId, kd::SessionId, const QList<kd::LogEvent> &events) {
+                                 for (const kd::LogEvent &e : events)
+                                     std::fputs(e.data.toUtf8().constData(),
+                                                e.stream == kd::LogEvent::Stream::Stderr ? stderr
+                                                                                         : stdout);
+                                 std::fflush(stdout);
+                             });
+            QObject::connect(follower, &kd::LogFollower::modeChanged, &app,
+                             [&](kd::RunId, kd::LogFollower::Mode mode) {
+                                 if (mode == kd::LogFollower::Mode::Done)
+                                     app.quit();
+                             });
+            follower->follow(1, refs.first(), 1);
+        } else if (command == u"logs") {
+            client.listKernelSessionOutput(
+                refs.first(), &app,
+                [&](kd::Result<kd::KernelOutput> output) {
+                    if (!output)
+                        return fail(output.error());
+                    const auto parsed = kd::parseLogArray(output->log.toUtf8());
+                    if (!parsed)
+                        return fail(parsed.error());
+                    for (const kd::LogEvent &e : parsed->events)
+                        std::fputs(e.data.toUtf8().constData(),
+                                   e.stream == kd::LogEvent::Stream::Stderr ? stderr : stdout);
+                    app.quit();
+                },
+                1, 1);
         } else {
             client.getQuota(&app, [&](kd::Result<kd::QuotaStatistics> q) {
                 if (!q)
