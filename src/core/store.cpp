@@ -1282,6 +1282,95 @@ QList<ChainRecord> Store::chains() const
     return result;
 }
 
+// --- commit queue ---------------------------------------------------------------------------
+
+namespace {
+
+QString queueStateName(QueuedCommit::State state)
+{
+    return state == QueuedCommit::State::Failed ? QStringLiteral("failed")
+                                                : QStringLiteral("pending");
+}
+
+} // namespace
+
+Result<qint64> Store::addQueuedCommit(const QueuedCommit &c)
+{
+    Writer w(m_db, m_path, QStringLiteral("queue the commit of %1").arg(c.ref));
+    if (!w.began())
+        return w.error();
+    if (c.runId != 0) {
+        if (auto missing = requireRun(w, c.runId))
+            return *missing;
+    }
+    QSqlQuery q(m_db);
+    if (!w.exec(q,
+                QStringLiteral("INSERT INTO commit_queue (run_id, ref, request, machine_shape, "
+                               "created_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                {idOrNull(c.runId), c.ref, c.request, c.machineShape,
+                 msOrNull(nowIfInvalid(c.createdAt)), queueStateName(c.state), c.lastError}))
+        return w.error();
+    const qint64 id = q.lastInsertId().toLongLong();
+    if (!w.commit())
+        return w.error();
+    return id;
+}
+
+Result<Done> Store::updateQueuedCommit(const QueuedCommit &c)
+{
+    Writer w(m_db, m_path, QStringLiteral("update the queued commit of %1").arg(c.ref));
+    if (!w.began())
+        return w.error();
+    QSqlQuery q(m_db);
+    if (!w.exec(q,
+                QStringLiteral("UPDATE commit_queue SET state = ?, last_error = ? WHERE id = ?"),
+                {queueStateName(c.state), c.lastError, c.id}))
+        return w.error();
+    if (q.numRowsAffected() == 0)
+        return notFound(QStringLiteral("No queued commit with id %1").arg(c.id));
+    if (!w.commit())
+        return w.error();
+    return Done{};
+}
+
+Result<Done> Store::removeQueuedCommit(qint64 id)
+{
+    Writer w(m_db, m_path, QStringLiteral("remove a queued commit"));
+    if (!w.began())
+        return w.error();
+    QSqlQuery q(m_db);
+    if (!w.exec(q, QStringLiteral("DELETE FROM commit_queue WHERE id = ?"), {id}))
+        return w.error();
+    if (q.numRowsAffected() == 0)
+        return notFound(QStringLiteral("No queued commit with id %1").arg(id));
+    if (!w.commit())
+        return w.error();
+    return Done{};
+}
+
+QList<QueuedCommit> Store::queuedCommits() const
+{
+    QList<QueuedCommit> result;
+    QSqlQuery q(m_db);
+    if (read(q, QStringLiteral("SELECT id, run_id, ref, request, machine_shape, created_at, "
+                               "state, last_error FROM commit_queue ORDER BY created_at, id"))) {
+        while (q.next()) {
+            QueuedCommit c;
+            c.id = q.value(0).toLongLong();
+            c.runId = q.value(1).toLongLong();
+            c.ref = q.value(2).toString();
+            c.request = q.value(3).toByteArray();
+            c.machineShape = q.value(4).toString();
+            c.createdAt = timeAt(q, 5);
+            c.state = q.value(6).toString() == u"failed" ? QueuedCommit::State::Failed
+                                                         : QueuedCommit::State::Pending;
+            c.lastError = q.value(7).toString();
+            result.append(c);
+        }
+    }
+    return result;
+}
+
 // --- settings -------------------------------------------------------------------------------
 
 Result<Done> Store::setValue(const QString &key, const QString &value)

@@ -14,6 +14,22 @@
 
 namespace kd {
 
+/// A push waiting in the local commit queue for a free GPU slot.
+struct QueuedCommit
+{
+    enum class State { Pending, Failed };
+    qint64 id = 0;
+    RunId runId = 0; ///< 0 when the kernel is not watched (yet)
+    QString ref;     ///< owner/slug as sent
+    QByteArray request; ///< the serialized SaveKernelRequest (CommitQueue's format)
+    QString machineShape;
+    QDateTime createdAt;
+    State state = State::Pending;
+    QString lastError; ///< why it failed, or the last limit message
+
+    friend bool operator==(const QueuedCommit &, const QueuedCommit &) = default;
+};
+
 /// Which alerts Store::alerts returns.
 enum class AlertFilter { All, Unacknowledged };
 
@@ -114,6 +130,16 @@ public:
     std::optional<ChainRecord> chain(ChainId id) const;
     /// In the order they were added.
     QList<ChainRecord> chains() const;
+
+    // Commit queue.
+
+    /// Ignores c.id; an invalid createdAt is stored as now. Returns the new id.
+    Result<qint64> addQueuedCommit(const QueuedCommit &c);
+    /// Writes state and lastError of the item c.id.
+    Result<Done> updateQueuedCommit(const QueuedCommit &c);
+    Result<Done> removeQueuedCommit(qint64 id);
+    /// Oldest first (by createdAt, then by id).
+    QList<QueuedCommit> queuedCommits() const;
 
     // Application settings (key/value).
 

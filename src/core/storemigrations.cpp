@@ -149,8 +149,30 @@ QSqlError createVersion1(QSqlDatabase &db)
     return execAll(db, version1);
 }
 
-constexpr std::array<Migration, 1> steps{
+// The local commit queue: pushes refused by the GPU concurrency limit, waiting for a slot.
+// The request is the SaveKernelRequest as a QDataStream blob (no JSON in the core).
+constexpr std::array version2{
+    R"(CREATE TABLE commit_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        ref TEXT NOT NULL,
+        request BLOB NOT NULL,
+        machine_shape TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'failed')),
+        last_error TEXT NOT NULL DEFAULT ''
+    ))",
+    "CREATE INDEX commit_queue_run ON commit_queue(run_id)",
+};
+
+QSqlError createVersion2(QSqlDatabase &db)
+{
+    return execAll(db, version2);
+}
+
+constexpr std::array<Migration, 2> steps{
     Migration{1, QLatin1StringView("create the history tables"), &createVersion1},
+    Migration{2, QLatin1StringView("add the commit queue"), &createVersion2},
 };
 
 } // namespace

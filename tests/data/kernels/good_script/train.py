@@ -1,0 +1,2 @@
+import torch
+print("epoch 1 loss 0.5")
