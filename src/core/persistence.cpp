@@ -1,5 +1,7 @@
 #include "persistence.h"
 
+#include "safepath.h"
+
 #include "kaggleclient.h"
 #include "runmonitor.h"
 
@@ -12,20 +14,6 @@ namespace kd {
 namespace {
 
 Q_LOGGING_CATEGORY(lcPersistence, "kaggledeck.persistence")
-
-// Most file systems cap one name at 255 bytes, and a download first writes "<name>.part": a
-// longer name would fail half-way through a mirror instead of being refused up front.
-constexpr qsizetype kMaxComponentBytes = 255 - 5;
-
-ApiError refused(const QString &name, const QString &why)
-{
-    QString shown = name;
-    shown.replace(QChar(0), QStringLiteral("\\0"));
-    if (shown.size() > 80)
-        shown = shown.left(79) + QChar(0x2026);
-    return ApiError::make(ApiError::Kind::Invalid,
-                          QStringLiteral("refused output name \"%1\": %2").arg(shown, why));
-}
 
 } // namespace
 
@@ -133,43 +121,6 @@ bool wantsVariables(PersistenceMode mode)
     return mode == PersistenceMode::VariablesOnly || mode == PersistenceMode::VariablesAndFiles;
 }
 
-Result<QString> safeOutputPath(const QString &targetDir, const QString &name)
-{
-    if (name.isEmpty())
-        return refused(name, QStringLiteral("the name is empty"));
-    for (QChar c : name) {
-        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-            return refused(name, QStringLiteral("it contains a NUL or control character"));
-    }
-    // Windows separators count too: a mirror folder may be copied to Windows later.
-    QString normal = name;
-    normal.replace(u'\\', u'/');
-    if (normal.startsWith(u'/'))
-        return refused(name, QStringLiteral("it is an absolute path"));
-    if (normal.size() >= 2 && normal.at(1) == u':' && normal.at(0).isLetter())
-        return refused(name, QStringLiteral("it starts with a drive letter"));
-    QStringList parts;
-    for (const QString &part : normal.split(u'/')) {
-        if (part.isEmpty() || part == u".")
-            continue;
-        if (part == u"..")
-            return refused(name, QStringLiteral("it contains \"..\""));
-        if (part.toUtf8().size() > kMaxComponentBytes)
-            return refused(
-                name,
-                QStringLiteral("a path component is longer than %1 bytes").arg(kMaxComponentBytes));
-        parts << part;
-    }
-    if (parts.isEmpty())
-        return refused(name, QStringLiteral("it names no file"));
-    const QString root = QDir::cleanPath(QDir(targetDir).absolutePath());
-    const QString path = QDir::cleanPath(root + u'/' + parts.join(u'/'));
-    // Belt and braces: whatever slipped through the checks above must still land inside.
-    if (!path.startsWith(root + u'/'))
-        return refused(name, QStringLiteral("it leaves the target folder"));
-    return path;
-}
-
 } // namespace persistence
 
 struct PersistenceMirror::Job
@@ -265,7 +216,7 @@ void PersistenceMirror::downloadNext(qint64 jobId)
         return;
     while (job->next < job->files.size()) {
         const OutputFile file = job->files.at(job->next++);
-        const Result<QString> path = persistence::safeOutputPath(job->report.folder, file.fileName);
+        const Result<QString> path = safeOutputPath(job->report.folder, file.fileName);
         if (!path) {
             qCWarning(lcPersistence).noquote() << path.error().message;
             job->report.refused << path.error().message;

@@ -46,11 +46,6 @@ bool wantsVariables(PersistenceMode mode);
 /// Why variables cannot be honoured for committed runs; empty when the mode has none.
 QString variablesNotPossibleReason(PersistenceMode mode);
 
-/// `name` (an untrusted output file name) as a path inside `targetDir`, or an error naming
-/// why it was refused: empty, absolute, a drive letter, "..", NUL or control bytes, a
-/// component longer than 255 bytes, or a cleaned path that leaves `targetDir`.
-Result<QString> safeOutputPath(const QString &targetDir, const QString &name);
-
 } // namespace persistence
 
 /// Mirrors the outputs of runs with a Files mode to `<dataDir>/mirror/<owner>/<slug>/v<N>/`

@@ -121,16 +121,30 @@ void RunMonitor::scheduleTick()
 {
     if (!m_running || m_offline)
         return;
+    const QDateTime t0 = now();
+    // Nothing is ever planned further ahead than the longest interval or backoff; anything
+    // beyond that is a wall clock that jumped back (NTP, resume, a manual change), which
+    // must not stop the polls for the size of the jump.
+    const double longest = std::max({m_settings.pollQueuedSeconds, m_settings.pollRunningSeconds,
+                                     m_settings.pollTerminalSeconds, m_settings.maxBackoffSeconds});
+    const auto horizon = [&](double seconds) {
+        return t0.addMSecs(qint64(std::max(seconds, longest) * (1 + m_settings.jitter) * 1000) +
+                           1000);
+    };
+    if (m_globalNotBefore.isValid() && m_globalNotBefore > horizon(0))
+        m_globalNotBefore = t0;
     QDateTime earliest;
-    for (const auto &t : std::as_const(m_runs))
+    for (const auto &t : std::as_const(m_runs)) {
+        if (t->nextPoll.isValid() && t->nextPoll > horizon(intervalSeconds(*t)))
+            t->nextPoll = t0;
         if (!t->inFlight && t->nextPoll.isValid() &&
             (!earliest.isValid() || t->nextPoll < earliest))
             earliest = t->nextPoll;
+    }
     if (!earliest.isValid()) {
         m_tickTimer.stop();
         return;
     }
-    const QDateTime t0 = now();
     qint64 ms = t0.msecsTo(earliest);
     if (m_globalNotBefore.isValid())
         ms = std::max(ms, t0.msecsTo(m_globalNotBefore));
@@ -298,7 +312,7 @@ void RunMonitor::notePush(RunId id, qint64 versionNumber, const QString &machine
     s.pushed = true;
     s.firstSeen = at;
     s.status = KernelStatus::Queued;
-    s.machineShape = machineShape.isEmpty() ? t->state.run.machineShape : machineShape;
+    s.machineShape = machineShape; // empty: a CPU run, even if earlier runs had a GPU
     s.timeoutSeconds = timeoutSeconds;
     s.chainId = t->state.run.chainId;
     auto sid = m_store->addSession(s);
@@ -373,9 +387,10 @@ RunMonitor::Tracked *RunMonitor::tracked(RunId id)
 
 int RunMonitor::requestsInLastMinute() const
 {
-    const QDateTime cutoff = now().addSecs(-60);
+    const QDateTime t0 = now();
+    const QDateTime cutoff = t0.addSecs(-60);
     return int(std::count_if(m_requestTimes.cbegin(), m_requestTimes.cend(),
-                             [&](const QDateTime &t) { return t > cutoff; }));
+                             [&](const QDateTime &t) { return t > cutoff && t <= t0; }));
 }
 
 bool RunMonitor::takeBudget()
@@ -384,6 +399,10 @@ bool RunMonitor::takeBudget()
     const QDateTime cutoff = t0.addSecs(-60);
     while (!m_requestTimes.empty() && m_requestTimes.front() <= cutoff)
         m_requestTimes.pop_front();
+    // Times ahead of now mean the wall clock went back; they would fill the budget until the
+    // clock caught up with them.
+    while (!m_requestTimes.empty() && m_requestTimes.back() > t0)
+        m_requestTimes.pop_back();
     if (int(m_requestTimes.size()) >= m_settings.requestBudgetPerMinute)
         return false;
     m_requestTimes.push_back(t0);
@@ -490,15 +509,21 @@ void RunMonitor::markFailure(Tracked &t, const ApiError &error, const QDateTime 
     t.state.stale = true;
     t.state.error = error.message;
     t.state.errorKind = error.kind;
-    if (error.kind == ApiError::Kind::RateLimited && error.retryAfter) {
-        // Kaggle's limits are per account: everyone waits, at least as long as asked.
-        const QDateTime until = t0.addMSecs(error.retryAfter->count());
+    // An absurd Retry-After (the client caps it at an hour) must not freeze every run for that
+    // long: the wait is capped like any backoff.
+    const qint64 retryAfterMs = error.kind == ApiError::Kind::RateLimited && error.retryAfter
+                                    ? std::min<qint64>(error.retryAfter->count(),
+                                                       qint64(m_settings.maxBackoffSeconds * 1000))
+                                    : -1;
+    if (retryAfterMs >= 0) {
+        // Kaggle's limits are per account: everyone waits as long as asked, within the cap.
+        const QDateTime until = t0.addMSecs(retryAfterMs);
         if (!m_globalNotBefore.isValid() || until > m_globalNotBefore)
             m_globalNotBefore = until;
     }
     reschedule(t, t0);
-    if (error.kind == ApiError::Kind::RateLimited && error.retryAfter)
-        t.nextPoll = std::max(t.nextPoll, t0.addMSecs(error.retryAfter->count()));
+    if (retryAfterMs >= 0)
+        t.nextPoll = std::max(t.nextPoll, t0.addMSecs(retryAfterMs));
     qCInfo(lcMonitor) << t.state.run.ref.toString() << "poll failed:" << kindName(error.kind)
                       << "- next in" << t0.secsTo(t.nextPoll) << "s";
     emit runChanged(t.state.run.id);
@@ -632,6 +657,10 @@ void RunMonitor::applyStatus(Tracked &t, const KernelSessionStatus &status, cons
                                    t0);
         }
     } else {
+        // No change, but a running session's log may not be followed yet: the app restarted,
+        // or the monitor was stopped and started again.
+        if (s == KernelStatus::Running)
+            m_logs->follow(id, t.state.run.ref, current->id);
         recomputeHours(t);
         emit runChanged(id);
         return;

@@ -85,6 +85,7 @@ public:
     Result<Done> setTags(RunId id, const QStringList &tags);
     Result<Done> setRunSettings(RunId id, const RunSettings &settings);
     /// Records a push from KaggleDeck: opens a new session and arms the push guard.
+    /// `machineShape` is the pushed accelerator; empty means CPU.
     void notePush(RunId id, qint64 versionNumber, const QString &machineShape,
                   int timeoutSeconds = 0);
     /// Remaining training time from the metrics (the quota forecast and countdown use it).
