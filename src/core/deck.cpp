@@ -1,9 +1,12 @@
 #include "deck.h"
 
 #include "alertengine.h"
+#include "commitqueue.h"
+#include "commitservice.h"
 #include "logfollower.h"
 #include "logtailmodel.h"
 #include "monitorlog.h"
+#include "persistence.h"
 #include "quotamodel.h"
 #include "runlog.h"
 #include "runtablemodel.h"
@@ -15,12 +18,15 @@ namespace kd {
 
 Deck::Deck(KaggleClient *client, Store *store, const QString &dataDir, Settings settings,
            QObject *parent)
-    : QObject(parent), m_client(client), m_store(store), m_settings(settings),
+    : QObject(parent), m_client(client), m_store(store), m_settings(settings), m_dataDir(dataDir),
       m_logDir(QDir(dataDir).filePath(QStringLiteral("logs")))
 {
     m_alerts = std::make_unique<AlertEngine>();
     m_monitor = std::make_unique<RunMonitor>(client, store, settings.monitor);
     m_monitor->setAlertEngine(m_alerts.get());
+    m_commits = std::make_unique<CommitService>(client, m_monitor.get());
+    m_commitQueue = std::make_unique<CommitQueue>(m_commits.get(), m_monitor.get(), store);
+    m_mirror = std::make_unique<PersistenceMirror>(client, m_monitor.get(), dataDir);
     m_runModel = std::make_unique<RunTableModel>(m_monitor.get());
     m_filter = std::make_unique<RunFilterProxy>();
     m_filter->setSourceModel(m_runModel.get());
@@ -89,6 +95,10 @@ void Deck::refreshQuota()
 Deck::~Deck()
 {
     m_monitor->stop();
+    // The queue and the mirror listen to the monitor: they go first.
+    m_mirror.reset();
+    m_commitQueue.reset();
+    m_commits.reset();
 }
 
 void Deck::start()

@@ -12,6 +12,9 @@
 namespace kd {
 
 class AlertEngine;
+class CommitQueue;
+class CommitService;
+class PersistenceMirror;
 class KaggleClient;
 class LogTailModel;
 class QuotaModel;
@@ -52,6 +55,13 @@ public:
     QuotaModel *quotaModel() const { return m_quota.get(); }
     /// Hours per run and per chain in the current quota window.
     QuotaUsageModel *quotaUsageModel() const { return m_quotaUsage.get(); }
+    /// Pushes kernels (from a folder or a watched kernel) and tracks the new sessions.
+    CommitService *commits() const { return m_commits.get(); }
+    /// Commits waiting for a free GPU slot; survives restarts.
+    CommitQueue *commitQueue() const { return m_commitQueue.get(); }
+    /// Local copies of the outputs of runs in a "Files" persistence mode.
+    PersistenceMirror *mirror() const { return m_mirror.get(); }
+    QString dataDir() const { return m_dataDir; }
     /// Recomputes the quota models now.
     void refreshQuota();
 
@@ -78,9 +88,13 @@ private:
     KaggleClient *m_client;
     Store *m_store;
     Settings m_settings;
+    QString m_dataDir;
     QString m_logDir;
     std::unique_ptr<AlertEngine> m_alerts;
     std::unique_ptr<RunMonitor> m_monitor;
+    std::unique_ptr<CommitService> m_commits;
+    std::unique_ptr<CommitQueue> m_commitQueue;
+    std::unique_ptr<PersistenceMirror> m_mirror;
     std::unique_ptr<RunTableModel> m_runModel;
     std::unique_ptr<RunFilterProxy> m_filter;
     std::unique_ptr<QuotaModel> m_quota;
