@@ -62,8 +62,7 @@ qint64 numberAfter(const QByteArray &line, const char *key)
 LogArchive::LogArchive(const QString &dir, SessionId sessionId, qint64 capBytes)
     : m_dir(dir), m_path(filePathFor(dir, sessionId)), m_cap(std::max<qint64>(capBytes, 1024)),
       m_file(m_path)
-{
-}
+{}
 
 LogArchive::~LogArchive()
 {
@@ -77,8 +76,8 @@ QString LogArchive::filePathFor(const QString &dir, SessionId sessionId)
 
 QString LogArchive::truncationText(qint64 capBytes, qint64 droppedBytes)
 {
-    return kMarkerPrefix + sizeText(capBytes) + QStringLiteral("; %1 more bytes not kept]")
-                                                    .arg(droppedBytes);
+    return kMarkerPrefix + sizeText(capBytes) +
+           QStringLiteral("; %1 more bytes not kept]").arg(droppedBytes);
 }
 
 bool LogArchive::isTruncationMarker(const LogEvent &event)
@@ -92,8 +91,8 @@ void LogArchive::fail(const QString &what)
     if (m_error)
         return;
     const QString cause = m_file.errorString();
-    m_error = ApiError::make(ApiError::Kind::Io, what + QStringLiteral(" (") + m_path +
-                                                     QStringLiteral("): ") + cause);
+    m_error = ApiError::make(ApiError::Kind::Io,
+                             what + QStringLiteral(" (") + m_path + QStringLiteral("): ") + cause);
     m_file.close();
 }
 
@@ -189,8 +188,9 @@ bool LogArchive::writeAt(qint64 offset, const QByteArray &bytes)
         // agree; shrinking works on a full disk too. Readers cut a torn tail if this fails.
         if (!m_file.isSequential())
             m_file.resize(m_size);
-        m_error = ApiError::make(ApiError::Kind::Io, QStringLiteral("cannot write the log archive (") +
-                                                         m_path + QStringLiteral("): ") + cause);
+        m_error =
+            ApiError::make(ApiError::Kind::Io, QStringLiteral("cannot write the log archive (") +
+                                                   m_path + QStringLiteral("): ") + cause);
         m_file.close();
         return false;
     }

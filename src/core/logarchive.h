@@ -79,13 +79,13 @@ private:
     qint64 m_cap = kDefaultCapBytes;
     QFile m_file;
     std::optional<ApiError> m_error;
-    qint64 m_size = 0;          ///< bytes in the file
+    qint64 m_size = 0; ///< bytes in the file
     qint64 m_eventCount = 0;
     qint64 m_markerOffset = -1; ///< where the marker line starts; -1: not truncated
     double m_markerTime = 0;
     qint64 m_droppedEvents = 0;
     qint64 m_droppedBytes = 0;
-    qint64 m_markedBytes = -1;  ///< droppedBytes() as the marker on disk says it
+    qint64 m_markedBytes = -1; ///< droppedBytes() as the marker on disk says it
 };
 
 } // namespace kd

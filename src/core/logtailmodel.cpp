@@ -174,8 +174,7 @@ void LogTailModel::append(const QList<LogLine> &lines, const TerminalLog &termin
     syncPartials(terminal);
 }
 
-int LogTailModel::find(const QString &text, int fromRow, bool forward,
-                       Qt::CaseSensitivity cs) const
+int LogTailModel::find(const QString &text, int fromRow, bool forward, Qt::CaseSensitivity cs) const
 {
     const int rows = rowCount();
     if (text.isEmpty() || rows == 0)

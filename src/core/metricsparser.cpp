@@ -2,8 +2,8 @@
 
 #include <bit>
 #include <charconv>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <limits>
 
@@ -312,7 +312,6 @@ inline bool isPoch(const QChar *p, const QChar *e)
            lower(p[2].unicode()) == u'c' && lower(p[3].unicode()) == u'h';
 }
 
-
 enum : unsigned { kEquals = 1, kColon = 2, kBrace = 4, kSlash = 8 };
 
 /// What one pass over a line found: which separators occur, where "Epoch" and a tqdm "%|" are.
@@ -388,8 +387,8 @@ const QChar *findEither(const QChar *p, const QChar *const e, char16_t a, char16
     const __m128i vb = _mm_set1_epi16(short(b));
     for (; e - p >= 8; p += 8) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-        const auto mask =
-            unsigned(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(v, va), _mm_cmpeq_epi16(v, vb))));
+        const auto mask = unsigned(
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(v, va), _mm_cmpeq_epi16(v, vb))));
         if (mask)
             return p + std::countr_zero(mask) / 2;
     }
@@ -592,7 +591,8 @@ void MetricsParser::scanPairs(QStringView text)
         }
         if (!atValueEnd(end, e))
             continue;
-        m_pairs.push_back(Pair{QStringView(k, keyEnd), value, total, kindOf(QStringView(k, keyEnd))});
+        m_pairs.push_back(
+            Pair{QStringView(k, keyEnd), value, total, kindOf(QStringView(k, keyEnd))});
         p = end - 1;
     }
 }
@@ -643,8 +643,7 @@ void MetricsParser::emitPairs(double time, QList<MetricPoint> &out, bool applyEp
     }
 }
 
-void MetricsParser::addPoint(QStringView series, double value, double time,
-                             QList<MetricPoint> &out)
+void MetricsParser::addPoint(QStringView series, double value, double time, QList<MetricPoint> &out)
 {
     MetricPoint point;
     point.series = intern(series);
@@ -748,7 +747,7 @@ bool MetricsParser::parseDict(QStringView line, double time, QList<MetricPoint> 
 bool MetricsParser::isTrainingBar(QStringView desc, qint64 total, bool lossInPostfix) const
 {
     static constexpr QStringView notTraining[] = {
-        u"eval",  u"valid",    u"test", u"predict", u"infer", u"download", u"map",
+        u"eval",  u"valid",   u"test", u"predict", u"infer",  u"download", u"map",
         u"token", u"generat", u"load", u"extract", u"upload", u"saving",   u"filter",
     };
     static constexpr QStringView training[] = {u"train", u"epoch", u"step", u"iter", u"fit"};

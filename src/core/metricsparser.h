@@ -91,15 +91,15 @@ private:
 
     double m_epoch;
     qint64 m_step = -1;
-    int m_epochIndex = 0;      ///< N of "Epoch N/M"
-    int m_totalEpochs = 0;     ///< M of "Epoch N/M"
-    double m_epochStart = -1;  ///< log time epoch m_epochIndex began
+    int m_epochIndex = 0;     ///< N of "Epoch N/M"
+    int m_totalEpochs = 0;    ///< M of "Epoch N/M"
+    double m_epochStart = -1; ///< log time epoch m_epochIndex began
     double m_epochDuration = -1;
-    qint64 m_trainTotal = 0;   ///< HF "Total optimization steps"
-    qint64 m_loopTotal = 0;    ///< total of the training progress bar
+    qint64 m_trainTotal = 0; ///< HF "Total optimization steps"
+    qint64 m_loopTotal = 0;  ///< total of the training progress bar
     bool m_loopDone = false;
     bool m_loopPerEpoch = false;
-    int m_loopEpoch = 0;       ///< m_epochIndex when the bar last moved
+    int m_loopEpoch = 0; ///< m_epochIndex when the bar last moved
     double m_loopRemaining = -1;
     double m_loopDuration = -1;
     double m_loopTime = 0;

@@ -1,7 +1,12 @@
 #include "terminallog.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace kd {
 
@@ -64,6 +69,31 @@ inline bool isOrdinary(char16_t c)
     return (c >= 0x20 && c != 0x7f) || c == u'\t';
 }
 
+/// The first control character (other than tab) at or after p; e when none. Log text is
+/// mostly ordinary characters, so this looks at eight QChars per step where SSE2 is there.
+const QChar *findControl(const QChar *p, const QChar *const e)
+{
+#if defined(__SSE2__)
+    const __m128i below = _mm_set1_epi16(0x1f);
+    const __m128i tab = _mm_set1_epi16(u'\t');
+    const __m128i del = _mm_set1_epi16(0x7f);
+    const __m128i zero = _mm_setzero_si128();
+    for (; e - p >= 8; p += 8) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        // v <= 0x1f (unsigned) exactly when the saturating v - 0x1f is zero
+        const __m128i control = _mm_cmpeq_epi16(_mm_subs_epu16(v, below), zero);
+        const __m128i hit = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi16(v, tab), control),
+                                         _mm_cmpeq_epi16(v, del));
+        const auto mask = unsigned(_mm_movemask_epi8(hit));
+        if (mask)
+            return p + std::countr_zero(mask) / 2;
+    }
+#endif
+    while (p < e && isOrdinary(p->unicode()))
+        ++p;
+    return p;
+}
+
 bool isBlank(const QString &text)
 {
     for (const QChar c : text) {
@@ -116,8 +146,7 @@ void TerminalLog::feed(LogEvent::Stream stream, double time, QStringView data, Q
     while (p < e) {
         if (s.esc == Esc::None) {
             const QChar *run = p;
-            while (p < e && isOrdinary(p->unicode()))
-                ++p;
+            p = findControl(p, e);
             if (p > run)
                 appendText(s, run, p - run, time, out);
             if (p == e)
@@ -165,8 +194,7 @@ void TerminalLog::feed(LogEvent::Stream stream, double time, QStringView data, Q
                 s.esc = Esc::Osc;
                 s.oscLength = 0;
                 ++p;
-            } else if (c == u'(' || c == u')' || c == u'*' || c == u'+' || c == u'#' ||
-                       c == u'%') {
+            } else if (c == u'(' || c == u')' || c == u'*' || c == u'+' || c == u'#' || c == u'%') {
                 s.esc = Esc::Skip1;
                 ++p;
             } else if (c == 0x1b) {

@@ -103,16 +103,16 @@ private:
         double time = 0;
         bool timeSet = false;
         bool progress = false;
-        bool pendingCr = false; ///< "\r" seen; the next text replaces the row
+        bool pendingCr = false;   ///< "\r" seen; the next text replaces the row
         qsizetype backspaces = 0; ///< "\b" seen: the next text overwrites that many QChars
     };
 
     struct State
     {
         LogEvent::Stream stream = LogEvent::Stream::Stdout;
-        Row bottom;             ///< the last row, the only one that grows the log
-        Row upper;              ///< a row above, reached by cursor-up (multi-bar tqdm)
-        int up = 0;             ///< rows the cursor is above the bottom row
+        Row bottom; ///< the last row, the only one that grows the log
+        Row upper;  ///< a row above, reached by cursor-up (multi-bar tqdm)
+        int up = 0; ///< rows the cursor is above the bottom row
         StyleSpan::Color color = StyleSpan::Default;
         bool bold = false;
         Esc esc = Esc::None;
