@@ -7,6 +7,10 @@
 
 namespace kd {
 
+namespace {
+constexpr qsizetype kSliceEvents = 2000;
+} // namespace
+
 struct LogFollower::Follow
 {
     RunId run = 0;
@@ -22,6 +26,8 @@ struct LogFollower::Follow
     QStringList stderrLines;
     QString lastLine;
     QString stdoutPartial;
+    QList<LogEvent> backlog;       ///< fetched, not yet handed out (see drain())
+    bool doneAfterBacklog = false; ///< the session's log is complete once the backlog is out
 };
 
 LogFollower::LogFollower(KaggleClient *client, std::function<bool()> budget, QObject *parent)
@@ -258,16 +264,48 @@ void LogFollower::reconcile(RunId run)
                 }
             } else if (auto parsed = parseLogArray(output->log.toUtf8())) {
                 deliverFrom(*f, parsed->events);
+                f = find(run);
+                if (!f)
+                    return;
             }
-            setMode(*f, Mode::Done);
+            f->doneAfterBacklog = true;
+            drain(run);
         },
         1, 1);
 }
 
 void LogFollower::deliverFrom(Follow &f, const QList<LogEvent> &all)
 {
-    if (all.size() > f.delivered)
-        deliver(f, all.mid(f.delivered));
+    const qint64 known = f.delivered + f.backlog.size();
+    if (all.size() <= known)
+        return;
+    f.backlog += all.mid(known);
+    drain(f.run);
+}
+
+void LogFollower::drain(RunId run)
+{
+    // A stored log can hold a million events: hand them out in slices, one per event-loop
+    // turn, so folding and parsing never block the GUI thread for long.
+    Follow *f = find(run);
+    if (!f)
+        return;
+    if (!f->backlog.isEmpty()) {
+        const qsizetype n = std::min<qsizetype>(f->backlog.size(), kSliceEvents);
+        QList<LogEvent> slice = f->backlog.mid(0, n);
+        f->backlog.remove(0, n);
+        const bool more = !f->backlog.isEmpty();
+        deliver(*f, std::move(slice));
+        if (more) {
+            later(run, 0, &LogFollower::drain);
+            return;
+        }
+        f = find(run); // a slot may have stopped the run
+        if (!f)
+            return;
+    }
+    if (f->doneAfterBacklog)
+        setMode(*f, Mode::Done);
 }
 
 void LogFollower::deliver(Follow &f, QList<LogEvent> fresh)

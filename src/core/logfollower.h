@@ -70,6 +70,7 @@ private:
     void pollOutput(RunId run);
     void reconcile(RunId run);
     void deliverFrom(Follow &f, const QList<LogEvent> &all);
+    void drain(RunId run);
     void deliver(Follow &f, QList<LogEvent> fresh);
     void setMode(Follow &f, Mode mode);
     void later(RunId run, int ms, void (LogFollower::*step)(RunId));
