@@ -9,7 +9,7 @@ namespace kd {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcAlerts, "kaggledeck.monitor")
+Q_LOGGING_CATEGORY(lcAlerts, "kaggledeck.alerts", QtInfoMsg)
 
 QString runLabel(const WatchedRun &run)
 {

@@ -13,7 +13,7 @@ namespace kd {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcQueue, "kaggledeck.queue")
+Q_LOGGING_CATEGORY(lcQueue, "kaggledeck.queue", QtInfoMsg)
 
 const QString kLimitKey = QStringLiteral("commitQueue/gpuSessionLimit");
 // Bumped when the blob layout changes; older blobs are then refused, not misread.

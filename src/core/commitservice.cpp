@@ -14,7 +14,7 @@ namespace kd {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcCommit, "kaggledeck.commit")
+Q_LOGGING_CATEGORY(lcCommit, "kaggledeck.commit", QtInfoMsg)
 
 const QString kMetadataPrefix = QStringLiteral("kernel-metadata.json: ");
 

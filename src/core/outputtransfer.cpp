@@ -18,7 +18,7 @@
 
 namespace kd {
 
-Q_LOGGING_CATEGORY(lcTransfer, "kaggledeck.transfer")
+Q_LOGGING_CATEGORY(lcTransfer, "kaggledeck.transfer", QtInfoMsg)
 
 namespace {
 

@@ -13,7 +13,7 @@ namespace kd {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcPersistence, "kaggledeck.persistence")
+Q_LOGGING_CATEGORY(lcPersistence, "kaggledeck.persistence", QtInfoMsg)
 
 } // namespace
 

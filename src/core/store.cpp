@@ -21,7 +21,7 @@ namespace kd {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcDb, "kaggledeck.db")
+Q_LOGGING_CATEGORY(lcDb, "kaggledeck.db", QtInfoMsg)
 
 using Kind = ApiError::Kind;
 
@@ -1278,6 +1278,125 @@ QList<ChainRecord> Store::chains() const
     if (read(q, chainColumns + u"ORDER BY id")) {
         while (q.next())
             result.append(chainAt(q));
+    }
+    return result;
+}
+
+Result<Done> Store::setChainProgress(ChainId id, const ChainProgress &progress)
+{
+    Writer w(m_db, m_path, QStringLiteral("save the progress of chain %1").arg(id));
+    if (!w.began())
+        return w.error();
+    QSqlQuery q(m_db);
+    if (!w.exec(q,
+                QStringLiteral("UPDATE chains SET reason = ?, dataset_ref = ?, pending = ? "
+                               "WHERE id = ?"),
+                {progress.reason, progress.datasetRef, progress.pending, id}))
+        return w.error();
+    if (q.numRowsAffected() == 0)
+        return notFound(QStringLiteral("No chain with id %1 in the history").arg(id));
+    if (!w.commit())
+        return w.error();
+    return Done{};
+}
+
+ChainProgress Store::chainProgress(ChainId id) const
+{
+    ChainProgress p;
+    QSqlQuery q(m_db);
+    if (read(q, QStringLiteral("SELECT reason, dataset_ref, pending FROM chains WHERE id = ?"),
+             {id}) &&
+        q.next()) {
+        p.reason = q.value(0).toString();
+        p.datasetRef = q.value(1).toString();
+        p.pending = q.value(2).toString();
+    }
+    return p;
+}
+
+Result<Done> Store::saveChainStep(const ChainStepRecord &step)
+{
+    Writer w(m_db, m_path,
+             QStringLiteral("save step %1 of chain %2").arg(step.step).arg(step.chainId));
+    if (!w.began())
+        return w.error();
+    if (auto missing = require(w, QStringLiteral("SELECT 1 FROM chains WHERE id = ?"),
+                               step.chainId,
+                               QStringLiteral("No chain with id %1 in the history")
+                                   .arg(step.chainId)))
+        return *missing;
+    if (step.runId != 0) {
+        if (auto missing = requireRun(w, step.runId))
+            return *missing;
+    }
+    if (step.sessionId != 0) {
+        if (auto missing = requireSession(w, step.sessionId))
+            return *missing;
+    }
+    QSqlQuery q(m_db);
+    if (!w.exec(q,
+                QStringLiteral("INSERT OR REPLACE INTO chain_steps (chain_id, step, run_id, "
+                               "session_id, state, started_at, ended_at, note) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                {step.chainId, step.step, idOrNull(step.runId), idOrNull(step.sessionId),
+                 step.state, msOrNull(step.startedAt), msOrNull(step.endedAt), step.note}) ||
+        !w.commit())
+        return w.error();
+    return Done{};
+}
+
+QList<ChainStepRecord> Store::chainSteps(ChainId chain) const
+{
+    QList<ChainStepRecord> result;
+    QSqlQuery q(m_db);
+    if (read(q,
+             QStringLiteral("SELECT chain_id, step, run_id, session_id, state, started_at, "
+                            "ended_at, note FROM chain_steps WHERE chain_id = ? ORDER BY step"),
+             {chain})) {
+        while (q.next()) {
+            ChainStepRecord s;
+            s.chainId = q.value(0).toLongLong();
+            s.step = q.value(1).toInt();
+            s.runId = q.value(2).toLongLong();
+            s.sessionId = q.value(3).toLongLong();
+            s.state = q.value(4).toString();
+            s.startedAt = timeAt(q, 5);
+            s.endedAt = timeAt(q, 6);
+            s.note = q.value(7).toString();
+            result.append(s);
+        }
+    }
+    return result;
+}
+
+Result<Done> Store::addChainLog(const ChainLogEntry &entry)
+{
+    Writer w(m_db, m_path, QStringLiteral("log to chain %1").arg(entry.chainId));
+    if (!w.began())
+        return w.error();
+    if (auto missing = require(w, QStringLiteral("SELECT 1 FROM chains WHERE id = ?"),
+                               entry.chainId,
+                               QStringLiteral("No chain with id %1 in the history")
+                                   .arg(entry.chainId)))
+        return *missing;
+    QSqlQuery q(m_db);
+    if (!w.exec(q, QStringLiteral("INSERT INTO chain_log (chain_id, at, text) VALUES (?, ?, ?)"),
+                {entry.chainId, msOrNull(nowIfInvalid(entry.at)), entry.text}) ||
+        !w.commit())
+        return w.error();
+    return Done{};
+}
+
+QList<ChainLogEntry> Store::chainLog(ChainId chain) const
+{
+    QList<ChainLogEntry> result;
+    QSqlQuery q(m_db);
+    if (read(q,
+             QStringLiteral("SELECT chain_id, at, text FROM chain_log WHERE chain_id = ? "
+                            "ORDER BY at, id"),
+             {chain})) {
+        while (q.next())
+            result.append({q.value(0).toLongLong(), timeAt(q, 1), q.value(2).toString()});
     }
     return result;
 }

@@ -2,6 +2,6 @@
 
 namespace kd {
 
-Q_LOGGING_CATEGORY(lcKaggle, "kaggledeck.kaggle")
+Q_LOGGING_CATEGORY(lcKaggle, "kaggledeck.kaggle", QtInfoMsg)
 
 } // namespace kd

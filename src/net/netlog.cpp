@@ -1,5 +1,5 @@
 #include "netlog.h"
 
 namespace kd::net {
-Q_LOGGING_CATEGORY(lcNet, "kaggledeck.net")
+Q_LOGGING_CATEGORY(lcNet, "kaggledeck.net", QtInfoMsg)
 } // namespace kd::net
