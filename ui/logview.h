@@ -29,6 +29,9 @@ public:
     void findPrevious();
     void jumpToFirstError();
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     struct Private;
     std::unique_ptr<Private> d;

@@ -20,6 +20,9 @@ public:
 
     void setRun(RunId run);
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
     struct Private;
     std::unique_ptr<Private> d;
