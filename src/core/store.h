@@ -30,6 +30,41 @@ struct QueuedCommit
     friend bool operator==(const QueuedCommit &, const QueuedCommit &) = default;
 };
 
+/// One step of a chain: the run it committed and the session that run became.
+struct ChainStepRecord
+{
+    ChainId chainId = 0;
+    int step = 0;             ///< 1-based
+    RunId runId = 0;          ///< 0 once the run is forgotten
+    SessionId sessionId = 0;  ///< 0 until the push succeeded
+    QString state;            ///< committing | queued | running | complete | failed | ...
+    QDateTime startedAt;
+    QDateTime endedAt;
+    QString note; ///< the failure message, the checkpoint found, the dataset version, ...
+
+    friend bool operator==(const ChainStepRecord &, const ChainStepRecord &) = default;
+};
+
+/// One line of a chain's log.
+struct ChainLogEntry
+{
+    ChainId chainId = 0;
+    QDateTime at;
+    QString text;
+
+    friend bool operator==(const ChainLogEntry &, const ChainLogEntry &) = default;
+};
+
+/// What a chain needs to carry on after a restart, beside its ChainRecord.
+struct ChainProgress
+{
+    QString reason;     ///< why it is done, stopped, paused or aborted
+    QString datasetRef; ///< dataset handoff: owner/slug of the chain's dataset once created
+    QString pending;    ///< "pause" or "abort" asked for while a step runs; empty otherwise
+
+    friend bool operator==(const ChainProgress &, const ChainProgress &) = default;
+};
+
 /// Which alerts Store::alerts returns.
 enum class AlertFilter { All, Unacknowledged };
 
@@ -122,7 +157,7 @@ public:
     QList<Alert> alerts(int limit = 200, AlertFilter filter = AlertFilter::All) const;
     int unacknowledgedAlertCount() const;
 
-    // Chains (schema ready; the chain behaviour comes later).
+    // Chains: the records, their steps, their log and what a restart needs (ChainRunner).
 
     /// Ignores c.id; an invalid createdAt is stored as now.
     Result<ChainId> addChain(const ChainRecord &c);
@@ -130,6 +165,17 @@ public:
     std::optional<ChainRecord> chain(ChainId id) const;
     /// In the order they were added.
     QList<ChainRecord> chains() const;
+    Result<Done> setChainProgress(ChainId id, const ChainProgress &progress);
+    /// Empty values for an unknown chain.
+    ChainProgress chainProgress(ChainId id) const;
+    /// Inserts or replaces the step (chainId, step).
+    Result<Done> saveChainStep(const ChainStepRecord &step);
+    /// By step number.
+    QList<ChainStepRecord> chainSteps(ChainId chain) const;
+    /// An invalid `at` is stored as now.
+    Result<Done> addChainLog(const ChainLogEntry &entry);
+    /// Oldest first.
+    QList<ChainLogEntry> chainLog(ChainId chain) const;
 
     // Commit queue.
 

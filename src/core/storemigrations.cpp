@@ -170,9 +170,44 @@ QSqlError createVersion2(QSqlDatabase &db)
     return execAll(db, version2);
 }
 
-constexpr std::array<Migration, 2> steps{
+// Chains: one row per step (the run and session it committed, its state and a note), the
+// chain's own log, and on the chain what a restart needs to go on (why it stopped, the
+// dataset it versions, a pause or abort asked for while a step runs).
+constexpr std::array version3{
+    R"(CREATE TABLE chain_steps (
+        chain_id INTEGER NOT NULL REFERENCES chains(id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        state TEXT NOT NULL DEFAULT '',
+        started_at INTEGER,
+        ended_at INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (chain_id, step)
+    ) WITHOUT ROWID)",
+    "CREATE INDEX chain_steps_session ON chain_steps(session_id)",
+    "CREATE INDEX chain_steps_run ON chain_steps(run_id)",
+    R"(CREATE TABLE chain_log (
+        id INTEGER PRIMARY KEY,
+        chain_id INTEGER NOT NULL REFERENCES chains(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        text TEXT NOT NULL
+    ))",
+    "CREATE INDEX chain_log_chain ON chain_log(chain_id, at)",
+    "ALTER TABLE chains ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE chains ADD COLUMN dataset_ref TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE chains ADD COLUMN pending TEXT NOT NULL DEFAULT ''",
+};
+
+QSqlError createVersion3(QSqlDatabase &db)
+{
+    return execAll(db, version3);
+}
+
+constexpr std::array<Migration, 3> steps{
     Migration{1, QLatin1StringView("create the history tables"), &createVersion1},
     Migration{2, QLatin1StringView("add the commit queue"), &createVersion2},
+    Migration{3, QLatin1StringView("add chain steps and the chain log"), &createVersion3},
 };
 
 } // namespace
