@@ -25,12 +25,12 @@ struct RunSettings
 {
     int pollRunningSeconds = 0;
     int pollQueuedSeconds = 0;
-    bool muted = false;          ///< no alerts for this run
-    QDateTime snoozedUntil;      ///< no alerts until then (UTC)
-    int stuckMinutes = 0;        ///< stuck alert threshold
-    QStringList logPatterns;     ///< extra alert patterns (regular expressions)
-    QStringList metricPatterns;  ///< user metric regexes with a named capture
-    QString persistence;         ///< persistence mode id (actions issue); empty = none
+    bool muted = false;         ///< no alerts for this run
+    QDateTime snoozedUntil;     ///< no alerts until then (UTC)
+    int stuckMinutes = 0;       ///< stuck alert threshold
+    QStringList logPatterns;    ///< extra alert patterns (regular expressions)
+    QStringList metricPatterns; ///< user metric regexes with a named capture
+    QString persistence;        ///< persistence mode id (actions issue); empty = none
 
     friend bool operator==(const RunSettings &, const RunSettings &) = default;
 };
@@ -69,7 +69,7 @@ struct SessionRecord
     KernelStatus status = KernelStatus::Queued;
     QString failureMessage;
     QString machineShape;
-    int timeoutSeconds = 0;   ///< sessionTimeoutSeconds when known, 0 = the platform cap
+    int timeoutSeconds = 0; ///< sessionTimeoutSeconds when known, 0 = the platform cap
     ChainId chainId = 0;
     int chainStep = 0;
 
@@ -96,11 +96,11 @@ struct QuotaSnapshot
 struct MetricPoint
 {
     SessionId sessionId = 0;
-    QString series;      ///< e.g. "loss", "eval_accuracy"
+    QString series; ///< e.g. "loss", "eval_accuracy"
     double value = 0;
-    double logTime = 0;  ///< seconds since session start (the log event's time)
+    double logTime = 0; ///< seconds since session start (the log event's time)
     double epoch = std::numeric_limits<double>::quiet_NaN(); ///< NaN when not known
-    qint64 step = -1;    ///< -1 when not known
+    qint64 step = -1;                                        ///< -1 when not known
 };
 
 enum class AlertKind {
@@ -117,11 +117,11 @@ struct Alert
 {
     qint64 id = 0;
     AlertKind kind = AlertKind::Finished;
-    RunId runId = 0;        ///< 0 for account-wide alerts (quota)
+    RunId runId = 0; ///< 0 for account-wide alerts (quota)
     SessionId sessionId = 0;
     QDateTime at;
-    QString title;          ///< one line, e.g. "alice/train failed"
-    QString text;           ///< details: failure message, last stderr lines, matched line
+    QString title; ///< one line, e.g. "alice/train failed"
+    QString text;  ///< details: failure message, last stderr lines, matched line
 };
 
 /// A chain of runs (the epoch-by-epoch strategy); the actions issue fills in behaviour.
@@ -130,10 +130,10 @@ struct ChainRecord
     ChainId id = 0;
     QString name;
     KernelRef kernel;
-    QString handoff;        ///< "kernel_sources" or "dataset"
+    QString handoff; ///< "kernel_sources" or "dataset"
     QString checkpointPattern;
-    QString stopRules;      ///< serialized rules
-    QString state;          ///< idle | running | paused | stopped | done
+    QString stopRules; ///< serialized rules
+    QString state;     ///< idle | running | paused | stopped | done
     QDateTime createdAt;
 };
 
