@@ -20,6 +20,17 @@ public:
     ~MetricsChart() override;
 
     void setRun(RunId run);
+    RunId run() const;
+
+    /// Every session of the run stitched (true) or only its latest session (false).
+    void setChainView(bool chain);
+    bool isChainView() const;
+    /// The series shown; empty while the run has none.
+    QString currentSeries() const;
+    void setCurrentSeries(const QString &series);
+
+protected:
+    void changeEvent(QEvent *event) override;
 
 private:
     struct Private;

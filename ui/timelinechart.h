@@ -20,6 +20,13 @@ public:
 
     /// The runs to show; empty shows all watched runs.
     void setRuns(const QList<RunId> &runs);
+    /// Rebuilds the lanes from the store now instead of at the next coalesced update.
+    void refresh();
+
+protected:
+    void changeEvent(QEvent *event) override;
+    void showEvent(QShowEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     struct Private;
