@@ -32,6 +32,10 @@ Deck::Deck(KaggleClient *client, Store *store, const QString &dataDir, Settings 
     m_filter->setSourceModel(m_runModel.get());
 
     connect(m_monitor->logFollower(), &LogFollower::events, this, &Deck::onEvents);
+    // After a restart the stream replays a running session from its start; what the archive
+    // already holds is not taken in twice.
+    m_monitor->logFollower()->setKnownEvents(
+        [this](RunId run, SessionId session) { return runLog(run, session, true)->eventCount(); });
     connect(m_monitor.get(), &RunMonitor::sessionTransition, this, &Deck::onTransition);
     connect(m_monitor.get(), &RunMonitor::runChanged, this, [this](RunId id) {
         if (const RunState *s = m_monitor->state(id))
@@ -51,10 +55,20 @@ Deck::Deck(KaggleClient *client, Store *store, const QString &dataDir, Settings 
     });
     m_quota = std::make_unique<QuotaModel>();
     m_quotaUsage = std::make_unique<QuotaUsageModel>();
-    connect(m_monitor.get(), &RunMonitor::quotaUpdated, this, &Deck::refreshQuota);
-    connect(m_monitor.get(), &RunMonitor::sessionTransition, this, &Deck::refreshQuota);
-    connect(m_monitor.get(), &RunMonitor::runAdded, this, &Deck::refreshQuota);
-    connect(m_monitor.get(), &RunMonitor::runRemoved, this, &Deck::refreshQuota);
+    // A refresh reads every run's sessions from the store, and changes come in bursts (the
+    // first poll of every run, an import of hundreds): one refresh per burst, not per change.
+    auto *refreshSoon = new QTimer(this);
+    refreshSoon->setSingleShot(true);
+    refreshSoon->setInterval(200);
+    connect(refreshSoon, &QTimer::timeout, this, &Deck::refreshQuota);
+    const auto requestRefresh = [refreshSoon] {
+        if (!refreshSoon->isActive())
+            refreshSoon->start();
+    };
+    connect(m_monitor.get(), &RunMonitor::quotaUpdated, this, requestRefresh);
+    connect(m_monitor.get(), &RunMonitor::sessionTransition, this, requestRefresh);
+    connect(m_monitor.get(), &RunMonitor::runAdded, this, requestRefresh);
+    connect(m_monitor.get(), &RunMonitor::runRemoved, this, requestRefresh);
     m_quotaTick.setInterval(60'000);
     connect(&m_quotaTick, &QTimer::timeout, this, &Deck::refreshQuota);
     m_alertTick.setInterval(settings.alertTickSeconds * 1000);
@@ -165,9 +179,15 @@ void Deck::onEvents(RunId run, SessionId session, const QList<LogEvent> &events)
         emit metricsAdded(run, session, ingested.points);
     }
     if (const RunState *state = m_monitor->state(run)) {
-        m_alerts->onLogLines(state->run, session, events, now);
-        if (!ingested.points.isEmpty())
-            m_alerts->onMetricPoints(state->run, ingested.points, now);
+        // A run that had already ended when first seen is history: its old traceback is no news.
+        const bool history = state->session && state->session->id == session &&
+                             state->session->isOver() &&
+                             state->session->firstSeen == state->session->endedAt;
+        if (!history) {
+            m_alerts->onLogLines(state->run, session, events, now);
+            if (!ingested.points.isEmpty())
+                m_alerts->onMetricPoints(state->run, ingested.points, now);
+        }
         m_monitor->setEta(run, log->etaSeconds());
     }
 }

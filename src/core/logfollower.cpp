@@ -101,6 +101,7 @@ LogFollower::Follow &LogFollower::ensure(RunId run, const KernelRef &ref, Sessio
         slot->run = run;
         slot->ref = ref;
         slot->session = session;
+        slot->delivered = m_known ? m_known(run, session) : 0;
     }
     return *slot;
 }

@@ -40,6 +40,12 @@ public:
     ~LogFollower() override;
 
     void setSettings(const Settings &settings) { m_settings = settings; }
+    /// Events of a session the caller already has (kept from an earlier run of the app); the
+    /// stream's replay of them is skipped.
+    void setKnownEvents(std::function<qint64(RunId, SessionId)> known)
+    {
+        m_known = std::move(known);
+    }
     void setEnabled(bool enabled);
 
     /// Starts or keeps following the run's current session. A new session id starts over.
@@ -78,6 +84,7 @@ private:
     KaggleClient *m_client;
     std::function<bool()> m_budget;
     Settings m_settings;
+    std::function<qint64(RunId, SessionId)> m_known;
     bool m_enabled = true;
     QHash<RunId, std::shared_ptr<Follow>> m_follows;
 };

@@ -19,8 +19,12 @@ RunLog::Ingested RunLog::ingest(const QList<LogEvent> &events, bool archive)
         return result;
     QList<LogLine> folded;
     folded.reserve(events.size());
-    for (const LogEvent &e : events)
+    for (const LogEvent &e : events) {
         m_terminal.feed(e, folded);
+        // The archive's truncation marker is shown, but it is no event of the session.
+        if (archive || !LogArchive::isTruncationMarker(e))
+            ++m_events;
+    }
     m_lastLogTime = events.constLast().time;
     if (archive)
         m_archive.append(events);

@@ -33,6 +33,8 @@ public:
     void finish();
 
     RunId run() const { return m_run; }
+    /// Log events of this session taken in so far (replayed from the archive or live).
+    qint64 eventCount() const { return m_events; }
     SessionId session() const { return m_session; }
     LogTailModel *tail() const { return m_tail.get(); }
     const LogArchive &archive() const { return m_archive; }
@@ -50,6 +52,7 @@ private:
     std::unique_ptr<LogTailModel> m_tail;
     QStringList m_patternErrors;
     double m_lastLogTime = 0;
+    qint64 m_events = 0;
 };
 
 } // namespace kd
