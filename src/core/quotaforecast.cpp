@@ -303,7 +303,13 @@ QuotaForecast::Result QuotaForecast::forecast(const Input &input) const
     // keeps the forecast on the safe side: Kaggle may reserve a session's whole cap while our
     // ETA says it ends sooner (then the reservation is what blocks new runs), or the
     // reservation may lag behind a session we already see running.
-    r.projectedSeconds = r.usedSeconds + std::max(r.reservedSeconds, r.runningRemainderSeconds) +
+    // A reservation cannot be used up after the refresh either: each running session burns at
+    // most the time left until then (Kaggle's number runs to the sessions' caps).
+    const double toRefresh = std::max<qint64>(0, input.now.secsTo(r.refreshTime));
+    const double reservedBeforeRefresh =
+        std::min(r.reservedSeconds, toRefresh * std::max<qsizetype>(1, p.running.size()));
+    r.projectedSeconds = r.usedSeconds +
+                         std::max(reservedBeforeRefresh, r.runningRemainderSeconds) +
                          r.queuedSeconds + r.plannedSeconds;
     r.remainingNowSeconds = r.totalSeconds - r.usedSeconds;
     r.remainingAfterSeconds = r.totalSeconds - r.projectedSeconds;
@@ -357,7 +363,10 @@ QuotaForecast::BurnDown QuotaForecast::burnDown(const QList<QuotaSnapshot> &snap
     // they are spread evenly up to the refresh. The last point then equals remainingAfter.
     QList<double> sessions = p.running + p.queued;
     const double spread =
-        p.planned + std::max(0.0, result.reservedSeconds - result.runningRemainderSeconds);
+        p.planned + std::max(0.0, std::min(result.reservedSeconds,
+                                           result.projectedSeconds - result.usedSeconds -
+                                               result.queuedSeconds - result.plannedSeconds) -
+                                      result.runningRemainderSeconds);
 
     QList<double> breaks{0.0, span};
     for (double d : sessions) {

@@ -103,6 +103,7 @@ private slots:
     void fallback_data();
     void fallback();
     void fallbackTotalsAreSettable();
+    void reservationEndsAtTheRefresh();
     void nextFallbackRefresh_data();
     void nextFallbackRefresh();
     void burnDownActualKeepsCurrentWindowOnly();
@@ -689,6 +690,19 @@ void TestQuotaForecast::formatHours()
     QFETCH(double, seconds);
     QFETCH(QString, text);
     QCOMPARE(QuotaForecast::formatHours(seconds), text);
+}
+
+void TestQuotaForecast::reservationEndsAtTheRefresh()
+{
+    // Kaggle reserves a session's whole cap, but the week ends in one hour: only that hour of
+    // the reservation can still count against this week's quota.
+    QuotaForecast::Input in = apiInput(20, 30, 11);
+    in.snapshot->stats.quotaRefreshTime = kNow.addSecs(3600);
+    addRunning(in, 1, 30);
+    const auto r = QuotaForecast().forecast(in);
+    QCOMPARE(r.reservedSeconds, 11.0 * kHour); // shown as Kaggle says
+    QCOMPARE(r.projectedSeconds, 21.0 * kHour);
+    QVERIFY(r.covers);
 }
 
 QTEST_APPLESS_MAIN(TestQuotaForecast)
