@@ -141,6 +141,7 @@ public:
         HttpCallbacks callbacks;
         QString hostKey;
         bool holdsSlot = false; // counted in inFlight[hostKey]
+        bool capped = true;     // subject to the per-host cap (not a live stream)
 
         CURL *easy = nullptr;
         curl_slist *headerList = nullptr;
@@ -252,7 +253,7 @@ CurlHttpClient::Private::Private(CurlHttpClient *q, Options opts)
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Private::timerCallback);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, long(options.maxPerHost));
+    // The per-host cap is ours (see send()); libcurl's would also hold back live streams.
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, long(std::max(16, options.maxPerHost * 4)));
 
     timer.setSingleShot(true);
@@ -301,9 +302,12 @@ RequestId CurlHttpClient::Private::send(HttpRequest request, HttpCallbacks callb
     }
 
     t->hostKey = hostKeyOf(t->request.url);
+    // A live stream (no total timeout) may stay open for hours: counted against the cap, a few
+    // of them would starve every other request to that host.
+    t->capped = !(t->request.streaming && t->request.totalTimeoutMs == 0);
     auto queue = waiting.find(t->hostKey);
-    const bool mustWait = inFlight.value(t->hostKey) >= options.maxPerHost ||
-                          (queue != waiting.end() && !queue->empty());
+    const bool mustWait = t->capped && (inFlight.value(t->hostKey) >= options.maxPerHost ||
+                                        (queue != waiting.end() && !queue->empty()));
     if (mustWait) {
         qCDebug(lcNet).nospace().noquote() << "#" << id << " queued behind " << options.maxPerHost
                                            << " requests to " << t->hostKey;
@@ -392,8 +396,10 @@ bool CurlHttpClient::Private::start(Transfer *t)
         finishLater(t, error, why);
         return false;
     }
-    ++inFlight[t->hostKey];
-    t->holdsSlot = true;
+    if (t->capped) {
+        ++inFlight[t->hostKey];
+        t->holdsSlot = true;
+    }
     qCDebug(lcNet).nospace().noquote() << "#" << t->id << " " << methodName(t->request.method)
                                        << " " << loggableUrl(t->request.url);
     return true;

@@ -9,7 +9,8 @@ namespace kd::net {
 /// Settings for CurlHttpClient. Declared outside the class so it can be a default argument.
 struct CurlHttpClientOptions
 {
-    /// Requests in flight per scheme+host+port; further ones wait in FIFO order.
+    /// Requests in flight per scheme+host+port; further ones wait in FIFO order. Live streams
+    /// (streaming with no total timeout) are not counted: they would starve everything else.
     int maxPerHost = 6;
     /// Sent as User-Agent unless a request sets its own.
     QByteArray userAgent;
