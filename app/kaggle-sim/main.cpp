@@ -36,6 +36,7 @@ Server:
   --log-rate X                log events per virtual second for every session
   --sse-idle-timeout S        drop log streams idle this many real seconds (default 180)
   --sse-max-stream S          cut every log stream after S real seconds (default: never)
+  --threads N                 server threads; each open log stream holds one (default 64)
 
 Faults (probabilities 0..1 per request, drawn from the seeded RNG):
   --fault-5xx P               500/502/503 with {"code":N,"message":...}
@@ -128,6 +129,8 @@ int main(int argc, char **argv)
             options.logEventsPerSecond = parseNumber(flag, value(), 0.001, 1e6);
         } else if (flag == "--sse-idle-timeout") {
             sseIdle = parseNumber(flag, value(), 0.1, 1e7);
+        } else if (flag == "--threads") {
+            options.serverThreads = static_cast<int>(parseNumber(flag, value(), 1, 4096));
         } else if (flag == "--sse-max-stream") {
             options.sseMaxStreamSeconds = parseNumber(flag, value(), 0, 1e7);
         } else if (flag == "--fault-5xx") {
