@@ -152,8 +152,7 @@ int main(int argc, char **argv)
                 if (!r)
                     return fail(r.error());
                 for (const kd::KernelMetadata &k : *r)
-                    out(k.ref + u'\t' + k.title + u'\t' +
-                        k.lastRunTime.toString(Qt::ISODate));
+                    out(k.ref + u'\t' + k.title + u'\t' + k.lastRunTime.toString(Qt::ISODate));
                 app.quit();
             });
         } else if (command == u"status") {
@@ -185,7 +184,8 @@ int main(int argc, char **argv)
             }
         } else if (command == u"logs" && parser.isSet(follow)) {
             // The monitor's follower: SSE with replay dedupe, reconnects and polling fallback.
-            auto *follower = new kd::LogFollower(&client, [] { return true; }, &app);
+            auto *follower = new kd::LogFollower(
+                &client, [] { return true; }, &app);
             QObject::connect(follower, &kd::LogFollower::events, &app,
                              [](kd::RunId, kd::SessionId, const QList<kd::LogEvent> &events) {
                                  for (const kd::LogEvent &e : events)
@@ -226,13 +226,14 @@ int main(int argc, char **argv)
                     const double used = a->timeUsedSeconds / 3600;
                     const double total = a->totalTimeAllowedSeconds / 3600;
                     const double reserved = a->timeReservedSeconds / 3600;
-                    o[QString::fromLatin1(name)] =
-                        QJsonObject{{QStringLiteral("usedHours"), used},
-                                    {QStringLiteral("reservedHours"), reserved},
-                                    {QStringLiteral("totalHours"), total},
-                                    {QStringLiteral("remainingHours"), std::max(0.0, total - used)}};
+                    o[QString::fromLatin1(name)] = QJsonObject{
+                        {QStringLiteral("usedHours"), used},
+                        {QStringLiteral("reservedHours"), reserved},
+                        {QStringLiteral("totalHours"), total},
+                        {QStringLiteral("remainingHours"), std::max(0.0, total - used)}};
                     if (!asJson)
-                        out(QStringLiteral("%1\tused %2 h\treserved %3 h\tremaining %4 h\ttotal %5 h")
+                        out(QStringLiteral(
+                                "%1\tused %2 h\treserved %3 h\tremaining %4 h\ttotal %5 h")
                                 .arg(QString::fromLatin1(name))
                                 .arg(used, 0, 'f', 2)
                                 .arg(reserved, 0, 'f', 2)

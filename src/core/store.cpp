@@ -1320,10 +1320,9 @@ Result<Done> Store::saveChainStep(const ChainStepRecord &step)
              QStringLiteral("save step %1 of chain %2").arg(step.step).arg(step.chainId));
     if (!w.began())
         return w.error();
-    if (auto missing = require(w, QStringLiteral("SELECT 1 FROM chains WHERE id = ?"),
-                               step.chainId,
-                               QStringLiteral("No chain with id %1 in the history")
-                                   .arg(step.chainId)))
+    if (auto missing =
+            require(w, QStringLiteral("SELECT 1 FROM chains WHERE id = ?"), step.chainId,
+                    QStringLiteral("No chain with id %1 in the history").arg(step.chainId)))
         return *missing;
     if (step.runId != 0) {
         if (auto missing = requireRun(w, step.runId))
@@ -1374,10 +1373,9 @@ Result<Done> Store::addChainLog(const ChainLogEntry &entry)
     Writer w(m_db, m_path, QStringLiteral("log to chain %1").arg(entry.chainId));
     if (!w.began())
         return w.error();
-    if (auto missing = require(w, QStringLiteral("SELECT 1 FROM chains WHERE id = ?"),
-                               entry.chainId,
-                               QStringLiteral("No chain with id %1 in the history")
-                                   .arg(entry.chainId)))
+    if (auto missing =
+            require(w, QStringLiteral("SELECT 1 FROM chains WHERE id = ?"), entry.chainId,
+                    QStringLiteral("No chain with id %1 in the history").arg(entry.chainId)))
         return *missing;
     QSqlQuery q(m_db);
     if (!w.exec(q, QStringLiteral("INSERT INTO chain_log (chain_id, at, text) VALUES (?, ?, ?)"),
@@ -1441,8 +1439,7 @@ Result<Done> Store::updateQueuedCommit(const QueuedCommit &c)
     if (!w.began())
         return w.error();
     QSqlQuery q(m_db);
-    if (!w.exec(q,
-                QStringLiteral("UPDATE commit_queue SET state = ?, last_error = ? WHERE id = ?"),
+    if (!w.exec(q, QStringLiteral("UPDATE commit_queue SET state = ?, last_error = ? WHERE id = ?"),
                 {queueStateName(c.state), c.lastError, c.id}))
         return w.error();
     if (q.numRowsAffected() == 0)

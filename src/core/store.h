@@ -19,8 +19,8 @@ struct QueuedCommit
 {
     enum class State { Pending, Failed };
     qint64 id = 0;
-    RunId runId = 0; ///< 0 when the kernel is not watched (yet)
-    QString ref;     ///< owner/slug as sent
+    RunId runId = 0;    ///< 0 when the kernel is not watched (yet)
+    QString ref;        ///< owner/slug as sent
     QByteArray request; ///< the serialized SaveKernelRequest (CommitQueue's format)
     QString machineShape;
     QDateTime createdAt;
@@ -34,10 +34,10 @@ struct QueuedCommit
 struct ChainStepRecord
 {
     ChainId chainId = 0;
-    int step = 0;             ///< 1-based
-    RunId runId = 0;          ///< 0 once the run is forgotten
-    SessionId sessionId = 0;  ///< 0 until the push succeeded
-    QString state;            ///< committing | queued | running | complete | failed | ...
+    int step = 0;            ///< 1-based
+    RunId runId = 0;         ///< 0 once the run is forgotten
+    SessionId sessionId = 0; ///< 0 until the push succeeded
+    QString state;           ///< committing | queued | running | complete | failed | ...
     QDateTime startedAt;
     QDateTime endedAt;
     QString note; ///< the failure message, the checkpoint found, the dataset version, ...

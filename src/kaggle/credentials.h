@@ -17,11 +17,11 @@ public:
     enum class Kind { None, AccessToken, ApiKey };
     enum class Source {
         None,
-        TokenEnvValue,   ///< KAGGLE_API_TOKEN holds the token itself
-        TokenEnvFile,    ///< KAGGLE_API_TOKEN names a file
-        TokenFile,       ///< ~/.kaggle/access_token or access_token.txt
-        KaggleJson,      ///< kaggle.json (username/key), possibly with env overrides
-        Environment,     ///< KAGGLE_USERNAME + KAGGLE_KEY only
+        TokenEnvValue, ///< KAGGLE_API_TOKEN holds the token itself
+        TokenEnvFile,  ///< KAGGLE_API_TOKEN names a file
+        TokenFile,     ///< ~/.kaggle/access_token or access_token.txt
+        KaggleJson,    ///< kaggle.json (username/key), possibly with env overrides
+        Environment,   ///< KAGGLE_USERNAME + KAGGLE_KEY only
     };
 
     Kind kind() const { return m_kind; }
@@ -64,8 +64,8 @@ struct CredentialDiscovery
     Credentials credentials;
     std::optional<Credentials> fallback;
     QStringList warnings;
-    QString error;       ///< why nothing was found, or why a file was unusable
-    QString configDir;   ///< the kaggle.json directory the CLI would use
+    QString error;     ///< why nothing was found, or why a file was unusable
+    QString configDir; ///< the kaggle.json directory the CLI would use
 };
 
 /// Looks for credentials in `env` and `home`, in the CLI's order. Pure: reads files only.

@@ -27,8 +27,8 @@ std::string scenario()
     for (int i = 0; i < kKernels; ++i) {
         if (i)
             kernels += ',';
-        kernels += R"({"ref":"bench/kernel-)" + std::to_string(i) +
-                   R"(","title":"Bench kernel )" + std::to_string(i) +
+        kernels += R"({"ref":"bench/kernel-)" + std::to_string(i) + R"(","title":"Bench kernel )" +
+                   std::to_string(i) +
                    R"(","machineShape":"","startAt":-100,"queueSeconds":10,"runSeconds":100000})";
     }
     return R"({"name":"bench","accounts":[{"username":"bench","key":"bench-key-000000"}],)"

@@ -46,8 +46,8 @@ private slots:
         http.enqueue(500, R"({"code":500,"message":"Internal error"})");
         http.enqueue(503, "<html>unavailable</html>", {{"Content-Type", "text/html"}});
         http.enqueue(200, kRunning);
-        KaggleClient client(&http, Credentials::fromKey(QStringLiteral("alice"),
-                                                        QStringLiteral("k-123")),
+        KaggleClient client(&http,
+                            Credentials::fromKey(QStringLiteral("alice"), QStringLiteral("k-123")),
                             fastOptions());
         Waiter<KernelSessionStatus> w;
         client.getKernelSessionStatus(kRef, nullptr, w.callback());
@@ -93,8 +93,9 @@ private slots:
     void absurdRetryAfterFailsWithTheHint()
     {
         test::FakeHttpClient http;
-        http.enqueue(429, R"({"error":{"code":429,"message":"Too many requests",)"
-                          R"("status":"RESOURCE_EXHAUSTED"}})",
+        http.enqueue(429,
+                     R"({"error":{"code":429,"message":"Too many requests",)"
+                     R"("status":"RESOURCE_EXHAUSTED"}})",
                      {{"Content-Type", "application/json"}, {"Retry-After", "86400"}});
         KaggleClient client(&http, {}, fastOptions());
         Waiter<KernelSessionStatus> w;
@@ -212,8 +213,7 @@ private slots:
     {
         test::FakeHttpClient http;
         http.enqueue(200, kRunning);
-        KaggleClient client(&http,
-                            Credentials::fromToken(QStringLiteral("KGAT_secret_token_1")),
+        KaggleClient client(&http, Credentials::fromToken(QStringLiteral("KGAT_secret_token_1")),
                             fastOptions());
         Waiter<KernelSessionStatus> w;
         client.getKernelSessionStatus(kRef, nullptr, w.callback());
