@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <QFile>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -45,7 +46,9 @@ QByteArray scenario()
     options.insert(QStringLiteral("startTime"), QStringLiteral("now"));
     root.insert(QStringLiteral("options"), options);
     QJsonObject quota = root.value(QStringLiteral("quota")).toObject();
-    quota.remove(QStringLiteral("refreshTime"));
+    // Four days ahead, whatever the weekday: the week must not roll over during the test.
+    quota.insert(QStringLiteral("refreshTime"),
+                 QDateTime::currentDateTimeUtc().addDays(4).toString(Qt::ISODateWithMs));
     root.insert(QStringLiteral("quota"), quota);
     QJsonArray kernels = root.value(QStringLiteral("kernels")).toArray();
     for (qsizetype i = 0; i < kernels.size(); ++i) {
