@@ -182,7 +182,10 @@ private slots:
         test::FakeHttpClient http;
         http.enqueue(500, "{}");
         http.enqueue(200, kRunning);
-        KaggleClient client(&http, {}, fastOptions());
+        KaggleClient::Options slow = fastOptions();
+        slow.backoffBaseMs = 2000; // the cancel must land inside the backoff, even under load
+        slow.backoffMaxMs = 4000;
+        KaggleClient client(&http, {}, slow);
         bool called = false;
         const auto id = client.getKernelSessionStatus(
             kRef, nullptr, [&](Result<KernelSessionStatus>) { called = true; });
