@@ -13,6 +13,7 @@
 #include "simulator.h"
 #include "store.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -60,6 +61,9 @@ std::string scenario(const QJsonArray &script, double gpuUsedSeconds = 3600,
                               {QStringLiteral("key"), kKey},
                               {QStringLiteral("token"), QStringLiteral("KGAT_alice_token")}};
     const QJsonObject quota{
+        // Four days ahead, whatever the weekday: the week must not roll over during the test.
+        {QStringLiteral("refreshTime"),
+         QDateTime::currentDateTimeUtc().addDays(4).toString(Qt::ISODateWithMs)},
         {QStringLiteral("gpu"), QJsonObject{{QStringLiteral("usedSeconds"), gpuUsedSeconds},
                                             {QStringLiteral("totalSeconds"), 108000},
                                             {QStringLiteral("minimumSeconds"), 108000},
