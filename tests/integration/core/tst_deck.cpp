@@ -16,8 +16,8 @@
 #include "simulator.h"
 #include "store.h"
 
-#include <QFile>
 #include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
