@@ -228,6 +228,8 @@ void KaggleClient::retryOrFail(Call &call, ApiError error)
         if (!call.retryTimer) {
             call.retryTimer = new QTimer(this);
             call.retryTimer->setSingleShot(true);
+            // A coarse timer may fire up to 5% early; Retry-After is a lower bound.
+            call.retryTimer->setTimerType(Qt::PreciseTimer);
             const CallId id = call.id;
             connect(call.retryTimer, &QTimer::timeout, this, [this, id] {
                 if (Call *c = findCall(id))
@@ -617,7 +619,8 @@ KaggleClient::CallId KaggleClient::uploadBlob(const BlobUpload &upload, const QS
             qCInfo(lcKaggle) << "upload interrupted (" << kindName(why.kind) << "), resume"
                              << state->resumes << "of" << state->maxResumes;
             const int delay = backoffDelayMs(state->resumes, why);
-            QTimer::singleShot(delay, this, [this, id, state] { uploadQuery(id, state); });
+            QTimer::singleShot(delay, Qt::PreciseTimer, this,
+                               [this, id, state] { uploadQuery(id, state); });
             return;
         }
         ApiError error =
@@ -770,7 +773,7 @@ KaggleClient::CallId KaggleClient::downloadFile(const QUrl &url, const QString &
             return;
         }
         const ApiError why = ApiError::make(ApiError::Kind::Network, {});
-        QTimer::singleShot(backoffDelayMs(state->resumes, why), this,
+        QTimer::singleShot(backoffDelayMs(state->resumes, why), Qt::PreciseTimer, this,
                            [this, id, state] { downloadGet(id, state); });
     };
     downloadGet(id, state);
