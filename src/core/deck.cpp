@@ -1,6 +1,7 @@
 #include "deck.h"
 
 #include "alertengine.h"
+#include "chainrunner.h"
 #include "commitqueue.h"
 #include "commitservice.h"
 #include "logfollower.h"
@@ -77,6 +78,8 @@ Deck::Deck(KaggleClient *client, Store *store, const QString &dataDir, Settings 
     for (RunId id : m_monitor->runIds())
         m_alerts->setRun(m_monitor->state(id)->run);
     refreshQuota();
+    // Last: the runner uses the monitor, the commits, the queue and the store.
+    m_chains = std::make_unique<ChainRunner>(this);
 }
 
 void Deck::refreshQuota()
@@ -109,7 +112,8 @@ void Deck::refreshQuota()
 Deck::~Deck()
 {
     m_monitor->stop();
-    // The queue and the mirror listen to the monitor: they go first.
+    // The runner, the queue and the mirror listen to the monitor: they go first.
+    m_chains.reset();
     m_mirror.reset();
     m_commitQueue.reset();
     m_commits.reset();

@@ -12,6 +12,7 @@
 namespace kd {
 
 class AlertEngine;
+class ChainRunner;
 class CommitQueue;
 class CommitService;
 class PersistenceMirror;
@@ -61,6 +62,8 @@ public:
     CommitQueue *commitQueue() const { return m_commitQueue.get(); }
     /// Local copies of the outputs of runs in a "Files" persistence mode.
     PersistenceMirror *mirror() const { return m_mirror.get(); }
+    /// The chains (epoch-by-epoch runs); resumes those under way when the deck is made.
+    ChainRunner *chains() const { return m_chains.get(); }
     QString dataDir() const { return m_dataDir; }
     /// Recomputes the quota models now.
     void refreshQuota();
@@ -95,6 +98,7 @@ private:
     std::unique_ptr<CommitService> m_commits;
     std::unique_ptr<CommitQueue> m_commitQueue;
     std::unique_ptr<PersistenceMirror> m_mirror;
+    std::unique_ptr<ChainRunner> m_chains;
     std::unique_ptr<RunTableModel> m_runModel;
     std::unique_ptr<RunFilterProxy> m_filter;
     std::unique_ptr<QuotaModel> m_quota;

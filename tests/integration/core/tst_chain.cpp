@@ -125,7 +125,7 @@ class TestChain : public QObject
     std::unique_ptr<KaggleClient> m_client;
     std::unique_ptr<Store> m_store;
     std::unique_ptr<Deck> m_deck;
-    std::unique_ptr<ChainRunner> m_runner;
+    ChainRunner *m_runner = nullptr; ///< owned by the deck
     QDateTime m_start;
 
     void openStore()
@@ -149,7 +149,7 @@ class TestChain : public QObject
         m_deck->monitor()->setClock([sim = m_sim.get(), start = m_start] {
             return start.addMSecs(qint64(sim->now() * 1000));
         });
-        m_runner = std::make_unique<ChainRunner>(m_deck.get());
+        m_runner = m_deck->chains();
         m_deck->start();
     }
     void load(const std::string &json)
@@ -224,7 +224,7 @@ private slots:
     }
     void cleanup()
     {
-        m_runner.reset();
+        m_runner = nullptr;
         m_deck.reset();
         m_store.reset();
         m_client.reset();
@@ -268,8 +268,8 @@ private slots:
         ChainSpec spec;
         spec.name = QStringLiteral("llm epochs");
         spec.rules.maxRuns = 3;
-        QSignalSpy states(m_runner.get(), &ChainRunner::stateChanged);
-        QSignalSpy logged(m_runner.get(), &ChainRunner::logged);
+        QSignalSpy states(m_runner, &ChainRunner::stateChanged);
+        QSignalSpy logged(m_runner, &ChainRunner::logged);
         const ChainId id = makeChain(spec);
         QVERIFY(id);
         // Created chains are persisted and watched.
@@ -544,7 +544,7 @@ private slots:
         QCOMPARE(pushes(), 2);
 
         // KaggleDeck closes while step 2 runs; the run ends while it is closed.
-        m_runner.reset();
+        m_runner = nullptr;
         m_deck.reset();
         m_sim->advance(600);
         QCOMPARE(m_sim->kernelStatus(kRef), std::string("COMPLETE"));
