@@ -29,7 +29,7 @@ bool LogFilterProxy::acceptsSourceRow(int sourceRow) const
         return false;
     bool isStderr = false;
     if (m_tail) {
-        isStderr = m_tail->lineAt(sourceRow).stream == LogEvent::Stream::Stderr;
+        isStderr = m_tail->streamAt(sourceRow) == LogEvent::Stream::Stderr;
     } else if (QAbstractItemModel *model = sourceModel()) {
         isStderr = model->index(sourceRow, 0).data(LogTailModel::StreamRole).toInt() == 1;
     }

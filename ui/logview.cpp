@@ -487,7 +487,7 @@ void LogView::Private::updateSearchStatus()
     const int rows = tail->rowCount();
     for (int row = 0; row < rows; ++row) {
         if (!proxy->acceptsSourceRow(row) ||
-            !tail->lineAt(row).text.contains(needle, Qt::CaseInsensitive))
+            !tail->textAt(row).contains(needle, Qt::CaseInsensitive))
             continue;
         ++total;
         if (row <= current)
@@ -601,13 +601,13 @@ void LogView::Private::copyLines()
         const int count = proxy->rowCount();
         lines.reserve(count);
         for (int row = 0; row < count; ++row)
-            lines.append(tail->lineAt(proxy->mapToSource(proxy->index(row, 0)).row()).text);
+            lines.append(tail->textAt(proxy->mapToSource(proxy->index(row, 0)).row()));
     } else {
         std::sort(rows.begin(), rows.end(),
                   [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
         lines.reserve(rows.size());
         for (const QModelIndex &index : std::as_const(rows))
-            lines.append(tail->lineAt(proxy->mapToSource(index).row()).text);
+            lines.append(tail->textAt(proxy->mapToSource(index).row()));
     }
     if (lines.isEmpty())
         return;

@@ -340,7 +340,7 @@ QStringList RunInfoView::Private::lastStderrLines(RunId id)
     // The tail keeps indentation (the follower's own list is trimmed), which a traceback needs.
     if (log) {
         for (int row = log->rowCount() - 1; row >= 0 && lines.size() < kLines; --row) {
-            const LogLine &line = log->lineAt(row);
+            const LogLine line = log->lineAt(row);
             if (line.stream != LogEvent::Stream::Stderr || line.text.trimmed().isEmpty())
                 continue;
             QString text = line.text;

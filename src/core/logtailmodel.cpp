@@ -22,14 +22,57 @@ int LogTailModel::rowCount(const QModelIndex &parent) const
     return static_cast<int>(m_lines.size()) + (m_partials[0] ? 1 : 0) + (m_partials[1] ? 1 : 0);
 }
 
-const LogLine &LogTailModel::lineAt(int row) const
+LogTailModel::Row::Row(const LogLine &line)
+    : time(line.time), utf8(line.text.toUtf8()),
+      spans(line.spans.isEmpty() ? nullptr : std::make_unique<const QList<StyleSpan>>(line.spans)),
+      stream(line.stream), progress(line.progress)
 {
-    const auto completed = static_cast<int>(m_lines.size());
-    if (row < completed)
-        return m_lines[static_cast<size_t>(row)];
-    if (row == completed && m_partials[0])
+    utf8.squeeze();
+}
+
+LogLine LogTailModel::Row::toLine() const
+{
+    LogLine line;
+    line.stream = stream;
+    line.time = time;
+    line.text = QString::fromUtf8(utf8);
+    if (spans)
+        line.spans = *spans;
+    line.progress = progress;
+    return line;
+}
+
+const LogTailModel::Row *LogTailModel::rowAt(int row) const
+{
+    return row < static_cast<int>(m_lines.size()) ? &m_lines[static_cast<size_t>(row)] : nullptr;
+}
+
+const LogLine &LogTailModel::partialAt(int row) const
+{
+    if (row == static_cast<int>(m_lines.size()) && m_partials[0])
         return *m_partials[0];
     return *m_partials[1];
+}
+
+LogLine LogTailModel::lineAt(int row) const
+{
+    if (const Row *r = rowAt(row))
+        return r->toLine();
+    return partialAt(row);
+}
+
+QString LogTailModel::textAt(int row) const
+{
+    if (const Row *r = rowAt(row))
+        return QString::fromUtf8(r->utf8);
+    return partialAt(row).text;
+}
+
+LogEvent::Stream LogTailModel::streamAt(int row) const
+{
+    if (const Row *r = rowAt(row))
+        return r->stream;
+    return partialAt(row).stream;
 }
 
 QVariant LogTailModel::data(const QModelIndex &index, int role) const
@@ -38,18 +81,21 @@ QVariant LogTailModel::data(const QModelIndex &index, int role) const
         return {};
     const int row = index.row();
     const bool partial = row >= static_cast<int>(m_lines.size());
-    const LogLine &line = lineAt(row);
+    const Row *stored = rowAt(row);
+    const LogLine *live = stored ? nullptr : &partialAt(row);
     switch (role) {
     case Qt::DisplayRole:
-        return line.text;
+        return stored ? QString::fromUtf8(stored->utf8) : live->text;
     case StreamRole:
-        return line.stream == LogEvent::Stream::Stderr ? 1 : 0;
+        return (stored ? stored->stream : live->stream) == LogEvent::Stream::Stderr ? 1 : 0;
     case TimeRole:
-        return line.time;
+        return stored ? stored->time : live->time;
     case SpansRole:
-        return QVariant::fromValue(line.spans);
+        if (stored)
+            return QVariant::fromValue(stored->spans ? *stored->spans : QList<StyleSpan>());
+        return QVariant::fromValue(live->spans);
     case IsProgressRole:
-        return line.progress;
+        return stored ? stored->progress : live->progress;
     case LineNumberRole:
         return partial ? qint64(-1) : m_dropped + row + 1;
     case IsPartialRole:
@@ -111,7 +157,7 @@ void LogTailModel::appendLines(const QList<LogLine> &lines)
             --skip;
             continue;
         }
-        m_lines.push_back(line);
+        m_lines.emplace_back(line);
     }
     endInsertRows();
 }
@@ -181,12 +227,12 @@ int LogTailModel::find(const QString &text, int fromRow, bool forward, Qt::CaseS
         return -1;
     if (forward) {
         for (int row = std::max(0, fromRow); row < rows; ++row) {
-            if (lineAt(row).text.contains(text, cs))
+            if (textAt(row).contains(text, cs))
                 return row;
         }
     } else {
         for (int row = std::min(rows - 1, fromRow); row >= 0; --row) {
-            if (lineAt(row).text.contains(text, cs))
+            if (textAt(row).contains(text, cs))
                 return row;
         }
     }
@@ -212,8 +258,8 @@ int LogTailModel::firstErrorRow() const
     }
     const qint64 end = totalLineCount();
     for (qint64 number = std::max(m_errorScannedTo, m_dropped) + 1; number <= end; ++number) {
-        const LogLine &line = m_lines[static_cast<size_t>(number - firstNumber)];
-        if (line.stream == LogEvent::Stream::Stderr && isErrorLine(line.text)) {
+        const Row &line = m_lines[static_cast<size_t>(number - firstNumber)];
+        if (line.stream == LogEvent::Stream::Stderr && isErrorLine(QString::fromUtf8(line.utf8))) {
             m_errorLine = number;
             m_errorScannedTo = number;
             return static_cast<int>(number - firstNumber);

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <deque>
+#include <memory>
 #include <optional>
 
 namespace kd {
@@ -13,6 +14,10 @@ namespace kd {
 /// The last N display lines of one session's log, plus the live partial line of each stream
 /// as the last rows. Appends come in batches (one insert and at most one trim per batch);
 /// a changing partial line is updated in place with dataChanged.
+///
+/// Completed lines are stored compactly (UTF-8 text, colour spans only when a line has
+/// some): 50 tails of 20,000 lines must fit in the memory budget. Row accessors build the
+/// LogLine on demand.
 class LogTailModel final : public QAbstractListModel
 {
     Q_OBJECT
@@ -48,7 +53,9 @@ public:
     void append(const QList<LogLine> &lines, const TerminalLog &terminal);
 
     /// The row's line; partial rows included.
-    const LogLine &lineAt(int row) const;
+    LogLine lineAt(int row) const;
+    QString textAt(int row) const;
+    LogEvent::Stream streamAt(int row) const;
     int completedRowCount() const { return static_cast<int>(m_lines.size()); }
     /// Completed lines since the session start (or the last clear), kept or dropped.
     qint64 totalLineCount() const { return m_dropped + static_cast<qint64>(m_lines.size()); }
@@ -68,10 +75,25 @@ public:
     void clear();
 
 private:
+    /// A completed line as stored: about a third of a LogLine's footprint.
+    struct Row
+    {
+        explicit Row(const LogLine &line);
+        LogLine toLine() const;
+
+        double time = 0;
+        QByteArray utf8;
+        std::unique_ptr<const QList<StyleSpan>> spans; ///< null when the line has none
+        LogEvent::Stream stream = LogEvent::Stream::Stdout;
+        bool progress = false;
+    };
+
     int partialRow(int index) const;
     void trimTo(qsizetype keep);
+    const Row *rowAt(int row) const; ///< null for a partial row
+    const LogLine &partialAt(int row) const;
 
-    std::deque<LogLine> m_lines;
+    std::deque<Row> m_lines;
     std::array<std::optional<LogLine>, 2> m_partials; ///< stdout, stderr
     std::array<quint64, 2> m_partialRevisions{};
     bool m_revisionsValid = false;

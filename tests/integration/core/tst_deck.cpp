@@ -80,7 +80,7 @@ QStringList completedLines(const LogTailModel *tail)
 {
     QStringList lines;
     for (int row = 0; row < tail->completedRowCount(); ++row)
-        lines.append(tail->lineAt(row).text);
+        lines.append(tail->textAt(row));
     return lines;
 }
 
