@@ -201,8 +201,10 @@ void LogFollower::onStreamFinished(RunId run, quint64 generation, Result<bool> r
         setMode(*f, Mode::Done);
         return;
     }
-    if (!result)
+    if (!result) {
         qCDebug(lcMonitor) << f->ref.toString() << "log stream:" << result.error().message;
+        noteError(result.error());
+    }
     if (++f->failures >= m_settings.maxFailuresBeforePolling) {
         qCInfo(lcMonitor) << f->ref.toString() << "log stream keeps failing; polling instead";
         setMode(*f, Mode::Polling);
@@ -210,6 +212,12 @@ void LogFollower::onStreamFinished(RunId run, quint64 generation, Result<bool> r
         return;
     }
     later(run, m_settings.reconnectDelayMs, &LogFollower::connectStream);
+}
+
+void LogFollower::noteError(const ApiError &error)
+{
+    if (error.kind == ApiError::Kind::RateLimited)
+        emit rateLimited(error);
 }
 
 void LogFollower::pollOutput(RunId run)
@@ -232,6 +240,8 @@ void LogFollower::pollOutput(RunId run)
             if (output) {
                 if (auto parsed = parseLogArray(output->log.toUtf8()))
                     deliverFrom(*f, parsed->events);
+            } else {
+                noteError(output.error());
             }
             later(run, m_settings.pollIntervalMs, &LogFollower::pollOutput);
         },
@@ -259,6 +269,7 @@ void LogFollower::reconcile(RunId run)
             if (!output) {
                 qCInfo(lcMonitor) << f->ref.toString()
                                   << "stored log not available:" << output.error().message;
+                noteError(output.error());
                 if (output.error().retriable()) {
                     later(run, m_settings.pollIntervalMs, &LogFollower::reconcile);
                     return;

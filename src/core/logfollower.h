@@ -65,12 +65,15 @@ signals:
     void events(kd::RunId run, kd::SessionId session, const QList<kd::LogEvent> &events);
     void lastLineChanged(kd::RunId run, const QString &line);
     void modeChanged(kd::RunId run, kd::LogFollower::Mode mode);
+    /// A request was refused with 429: the owner pauses the account's requests (Retry-After).
+    void rateLimited(const kd::ApiError &error);
 
 private:
     struct Follow;
     Follow *find(RunId run);
     Follow &ensure(RunId run, const KernelRef &ref, SessionId session);
     void connectStream(RunId run);
+    void noteError(const ApiError &error);
     void onStreamEvents(RunId run, quint64 generation, const QList<LogEvent> &events);
     void onStreamFinished(RunId run, quint64 generation, Result<bool> result);
     void pollOutput(RunId run);

@@ -49,6 +49,8 @@ RunMonitor::RunMonitor(KaggleClient *client, Store *store, MonitorSettings setti
     connect(&m_offlineTimer, &QTimer::timeout, this, &RunMonitor::probeOffline);
 
     m_logs = std::make_unique<LogFollower>(client, [this] { return takeBudget(); });
+    connect(m_logs.get(), &LogFollower::rateLimited, this,
+            [this](const ApiError &error) { pauseFor(error, now()); });
     connect(m_logs.get(), &LogFollower::lastLineChanged, this,
             [this](RunId id, const QString &line) {
                 if (Tracked *t = tracked(id)) {
@@ -393,9 +395,27 @@ int RunMonitor::requestsInLastMinute() const
                              [&](const QDateTime &t) { return t > cutoff && t <= t0; }));
 }
 
+qint64 RunMonitor::pauseFor(const ApiError &error, const QDateTime &t0)
+{
+    // An absurd Retry-After (the client caps it at an hour) must not freeze every run for that
+    // long: the wait is capped like any backoff.
+    if (error.kind != ApiError::Kind::RateLimited || !error.retryAfter)
+        return -1;
+    const qint64 ms =
+        std::min<qint64>(error.retryAfter->count(), qint64(m_settings.maxBackoffSeconds * 1000));
+    // Kaggle's limits are per account: every request waits as long as asked, within the cap.
+    const QDateTime until = t0.addMSecs(ms);
+    if (!m_globalNotBefore.isValid() || until > m_globalNotBefore)
+        m_globalNotBefore = until;
+    return ms;
+}
+
 bool RunMonitor::takeBudget()
 {
     const QDateTime t0 = now();
+    // A 429's Retry-After holds back polls, log requests and quota polls alike.
+    if (m_globalNotBefore.isValid() && t0 < m_globalNotBefore)
+        return false;
     const QDateTime cutoff = t0.addSecs(-60);
     while (!m_requestTimes.empty() && m_requestTimes.front() <= cutoff)
         m_requestTimes.pop_front();
@@ -509,18 +529,7 @@ void RunMonitor::markFailure(Tracked &t, const ApiError &error, const QDateTime 
     t.state.stale = true;
     t.state.error = error.message;
     t.state.errorKind = error.kind;
-    // An absurd Retry-After (the client caps it at an hour) must not freeze every run for that
-    // long: the wait is capped like any backoff.
-    const qint64 retryAfterMs = error.kind == ApiError::Kind::RateLimited && error.retryAfter
-                                    ? std::min<qint64>(error.retryAfter->count(),
-                                                       qint64(m_settings.maxBackoffSeconds * 1000))
-                                    : -1;
-    if (retryAfterMs >= 0) {
-        // Kaggle's limits are per account: everyone waits as long as asked, within the cap.
-        const QDateTime until = t0.addMSecs(retryAfterMs);
-        if (!m_globalNotBefore.isValid() || until > m_globalNotBefore)
-            m_globalNotBefore = until;
-    }
+    const qint64 retryAfterMs = pauseFor(error, t0);
     reschedule(t, t0);
     if (retryAfterMs >= 0)
         t.nextPoll = std::max(t.nextPoll, t0.addMSecs(retryAfterMs));
@@ -714,6 +723,7 @@ void RunMonitor::pollQuota()
         m_quotaInFlight = false;
         if (!quota) {
             qCInfo(lcMonitor) << "quota poll failed:" << quota.error().message;
+            pauseFor(quota.error(), now());
             return;
         }
         m_lastQuota = *quota;

@@ -122,6 +122,9 @@ private:
     void scheduleTick();
     void tick();
     bool takeBudget();
+    /// Pauses every request until a 429's Retry-After (capped) has passed; returns the wait in
+    /// ms, or -1 when `error` asks for none.
+    qint64 pauseFor(const ApiError &error, const QDateTime &t0);
     void pollStatus(Tracked &t);
     void onStatus(RunId id, Result<KernelSessionStatus> result);
     void applyStatus(Tracked &t, const KernelSessionStatus &status, const QDateTime &now);

@@ -384,6 +384,34 @@ private slots:
         QVERIFY(!monitor->isOffline());
     }
 
+    void rateLimitedQuotaPollPausesEveryRequest()
+    {
+        m_http->on(kQuota, [](const QString &, int) {
+            Reply r;
+            r.status = 429;
+            r.body = R"({"code":429,"message":"TooManyRequests"})";
+            r.extraHeaders = {{"Retry-After", "1"}};
+            return r;
+        });
+        m_http->on(kStatus, [](const QString &, int) { return statusReply("RUNNING"); });
+        MonitorSettings settings = fastSettings();
+        settings.maxBackoffSeconds = 1;
+        auto monitor = makeMonitor(settings);
+        const RunId id = watch(*monitor, "busy");
+        monitor->start();
+        QTRY_COMPARE(statusOf(*monitor, id), KernelStatus::Running);
+        // The client retries the read once after Retry-After; then the monitor gets the 429.
+        QTRY_COMPARE_WITH_TIMEOUT(m_http->count(kQuota), 2, 5000);
+        QTest::qWait(20);
+        const qint64 failedAt = m_http->elapsedMs();
+        // Retry-After holds back the status polls too (the limit is per account)...
+        QTest::qWait(600);
+        QCOMPARE(m_http->countBetween(failedAt + 50, m_http->elapsedMs()), 0);
+        // ...and then they resume.
+        const int statusPolls = m_http->count(kStatus);
+        QTRY_VERIFY_WITH_TIMEOUT(m_http->count(kStatus) > statusPolls, 3000);
+    }
+
     void malformedLogsDeliverTheValidEvents_data()
     {
         QTest::addColumn<QList<QByteArray>>("connections"); // SSE bodies; the last repeats
