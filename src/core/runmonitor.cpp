@@ -48,7 +48,10 @@ RunMonitor::RunMonitor(KaggleClient *client, Store *store, MonitorSettings setti
     m_offlineTimer.setSingleShot(true);
     connect(&m_offlineTimer, &QTimer::timeout, this, &RunMonitor::probeOffline);
 
-    m_logs = std::make_unique<LogFollower>(client, [this] { return takeBudget(); });
+    m_logs = std::make_unique<LogFollower>(client, [this] { return hasBudget(); });
+    // Every API request of this client counts against the budget: polls, log requests,
+    // retries, pages, and the commits and transfers that share the client.
+    m_client->setAdmission([this] { return admit(); });
     connect(m_logs.get(), &LogFollower::rateLimited, this,
             [this](const ApiError &error) { pauseFor(error, now()); });
     connect(m_logs.get(), &LogFollower::lastLineChanged, this,
@@ -63,6 +66,7 @@ RunMonitor::RunMonitor(KaggleClient *client, Store *store, MonitorSettings setti
 
 RunMonitor::~RunMonitor()
 {
+    m_client->setAdmission({});
     m_logs.reset();
 }
 
@@ -189,7 +193,7 @@ Result<RunId> RunMonitor::watch(const QString &refOrUrl, const QString &title)
 void RunMonitor::fetchMetadata(RunId id)
 {
     Tracked *t = tracked(id);
-    if (!t || !takeBudget())
+    if (!t || !hasBudget())
         return;
     // The title and the accelerator are not in the status; GetKernel has them.
     m_client->getKernel(t->state.run.ref, this, [this, id](Result<KernelPull> pull) {
@@ -220,7 +224,6 @@ void RunMonitor::importMyKernels(std::function<void(Result<int>)> done)
 {
     ListKernelsRequest request;
     request.pageSize = 100;
-    takeBudget();
     m_client->listAllKernels(request, this, [this, done](Result<QList<KernelMetadata>> list) {
         if (!list) {
             if (done)
@@ -410,7 +413,7 @@ qint64 RunMonitor::pauseFor(const ApiError &error, const QDateTime &t0)
     return ms;
 }
 
-bool RunMonitor::takeBudget()
+bool RunMonitor::hasBudget()
 {
     const QDateTime t0 = now();
     // A 429's Retry-After holds back polls, log requests and quota polls alike.
@@ -423,9 +426,14 @@ bool RunMonitor::takeBudget()
     // clock caught up with them.
     while (!m_requestTimes.empty() && m_requestTimes.back() > t0)
         m_requestTimes.pop_back();
-    if (int(m_requestTimes.size()) >= m_settings.requestBudgetPerMinute)
+    return int(m_requestTimes.size()) < m_settings.requestBudgetPerMinute;
+}
+
+bool RunMonitor::admit()
+{
+    if (!hasBudget())
         return false;
-    m_requestTimes.push_back(t0);
+    m_requestTimes.push_back(now());
     ++m_totalRequests;
     return true;
 }
@@ -477,9 +485,10 @@ void RunMonitor::tick()
     std::sort(due.begin(), due.end(),
               [](const Tracked *a, const Tracked *b) { return a->nextPoll < b->nextPoll; });
     for (Tracked *t : due) {
-        if (!takeBudget()) {
+        if (!hasBudget()) {
             // Wake when the oldest request leaves the one-minute window.
-            const qint64 ms = t0.msecsTo(m_requestTimes.front().addSecs(60));
+            const qint64 ms =
+                m_requestTimes.empty() ? kTickMs : t0.msecsTo(m_requestTimes.front().addSecs(60));
             m_tickTimer.start(int(std::clamp<qint64>(ms, kTickMs, 60'000)));
             return;
         }
@@ -560,7 +569,7 @@ void RunMonitor::probeOffline()
         return;
     // One cheap request tells whether Kaggle is back; the spacing doubles each time.
     ++m_offlineProbes;
-    if (!takeBudget()) {
+    if (!hasBudget()) {
         m_offlineTimer.start(kOfflineProbeBaseSeconds * 1000);
         return;
     }
@@ -716,7 +725,7 @@ void RunMonitor::requestQuotaSoon()
 
 void RunMonitor::pollQuota()
 {
-    if (m_quotaInFlight || !m_running || m_offline || !takeBudget())
+    if (m_quotaInFlight || !m_running || m_offline || !hasBudget())
         return;
     m_quotaInFlight = true;
     m_client->getQuota(this, [this](Result<QuotaStatistics> quota) {

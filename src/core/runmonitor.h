@@ -121,7 +121,10 @@ private:
     struct Tracked;
     void scheduleTick();
     void tick();
-    bool takeBudget();
+    /// Whether a request may go now: no 429 pause, and room in the one-minute budget.
+    bool hasBudget();
+    /// The client's admission check: hasBudget(), and the request is counted.
+    bool admit();
     /// Pauses every request until a 429's Retry-After (capped) has passed; returns the wait in
     /// ms, or -1 when `error` asks for none.
     qint64 pauseFor(const ApiError &error, const QDateTime &t0);

@@ -16,6 +16,8 @@ namespace kd {
 namespace {
 
 constexpr int kMaxPages = 1000;
+/// How often a request held back by the admission check asks again.
+constexpr int kAdmissionRetryMs = 250;
 constexpr qint64 kMaxPersistedLogBytes = 256LL * 1024 * 1024;
 // Kaggle's load balancer drops idle SSE connections after about three minutes; a silent stream
 // past this is a stalled peer, not a quiet training run.
@@ -175,6 +177,12 @@ void KaggleClient::send(Call &call, net::HttpRequest request, net::HttpCallbacks
 {
     call.request = std::move(request);
     call.callbacks = std::move(callbacks);
+    // Requests to the API (not the signed storage URLs) wait for the owner's request budget.
+    if (m_admission && call.request.url.host() == m_options.endpoint.host() &&
+        call.request.url.port() == m_options.endpoint.port() && !m_admission()) {
+        armRetry(call, kAdmissionRetryMs);
+        return;
+    }
     ++call.attempt;
     net::HttpCallbacks wired = call.callbacks;
     const CallId id = call.id;
@@ -225,21 +233,26 @@ void KaggleClient::retryOrFail(Call &call, ApiError error)
         const int delay = backoffDelayMs(call.attempt, error);
         qCDebug(lcKaggle) << "retrying" << call.request.url.path() << "in" << delay << "ms after"
                           << kindName(error.kind);
-        if (!call.retryTimer) {
-            call.retryTimer = new QTimer(this);
-            call.retryTimer->setSingleShot(true);
-            // A coarse timer may fire up to 5% early; Retry-After is a lower bound.
-            call.retryTimer->setTimerType(Qt::PreciseTimer);
-            const CallId id = call.id;
-            connect(call.retryTimer, &QTimer::timeout, this, [this, id] {
-                if (Call *c = findCall(id))
-                    send(*c, c->request, c->callbacks);
-            });
-        }
-        call.retryTimer->start(delay);
+        armRetry(call, delay);
         return;
     }
     call.onFailure(std::move(error));
+}
+
+void KaggleClient::armRetry(Call &call, int delayMs)
+{
+    if (!call.retryTimer) {
+        call.retryTimer = new QTimer(this);
+        call.retryTimer->setSingleShot(true);
+        // A coarse timer may fire up to 5% early; Retry-After is a lower bound.
+        call.retryTimer->setTimerType(Qt::PreciseTimer);
+        const CallId id = call.id;
+        connect(call.retryTimer, &QTimer::timeout, this, [this, id] {
+            if (Call *c = findCall(id))
+                send(*c, c->request, c->callbacks);
+        });
+    }
+    call.retryTimer->start(delayMs);
 }
 
 template <typename T>

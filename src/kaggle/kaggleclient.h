@@ -71,6 +71,11 @@ public:
 
     const Credentials &credentials() const { return m_credentials; }
     void setCredentials(Credentials credentials) { m_credentials = std::move(credentials); }
+    /// Asked before every request to the API endpoint: first attempts, retries and pages
+    /// alike (not the signed storage URLs of downloads and uploads). False holds the request
+    /// back and asks again 250 ms later. The run monitor installs its request budget here.
+    using Admission = std::function<bool()>;
+    void setAdmission(Admission admission) { m_admission = std::move(admission); }
     const Options &options() const { return m_options; }
     bool usesProductionEndpoint() const;
 
@@ -140,6 +145,7 @@ private:
     void send(Call &call, net::HttpRequest request, net::HttpCallbacks callbacks = {});
     void onResponse(CallId id, const net::HttpResponse &response);
     void retryOrFail(Call &call, ApiError error);
+    void armRetry(Call &call, int delayMs);
     int backoffDelayMs(int attempt, const ApiError &error);
     struct UploadState;
     struct DownloadState;
@@ -149,6 +155,7 @@ private:
 
     net::HttpClient *m_http;
     Credentials m_credentials;
+    Admission m_admission;
     Options m_options;
     QRandomGenerator m_random;
     QHash<CallId, std::shared_ptr<Call>> m_calls;

@@ -90,6 +90,34 @@ private slots:
                  "the retry came before Retry-After");
     }
 
+    void admissionHoldsBackFirstAttemptsAndRetries()
+    {
+        test::FakeHttpClient http;
+        http.enqueue(502, R"({"code":502,"message":"Bad gateway"})");
+        http.enqueue(200, kRunning);
+        KaggleClient client(&http, {}, fastOptions());
+        int asked = 0;
+        int refusals = 2; // the budget is full twice before the first attempt
+        client.setAdmission([&] {
+            ++asked;
+            if (refusals > 0) {
+                --refusals;
+                return false;
+            }
+            return true;
+        });
+        Waiter<KernelSessionStatus> w;
+        client.getKernelSessionStatus(kRef, nullptr, w.callback());
+        QCOMPARE(http.sent().size(), 0); // held back, not sent
+        QTRY_VERIFY_WITH_TIMEOUT(w.result.has_value(), 5000);
+        QVERIFY(w.result->ok());
+        QCOMPARE(http.sent().size(), 2);
+        // Two refusals, the first attempt, then the retry asked again.
+        QCOMPARE(asked, 4);
+        // A request held back waits about the admission interval, not a busy loop.
+        QVERIFY(http.sent()[0].atMs >= 2 * 200);
+    }
+
     void absurdRetryAfterFailsWithTheHint()
     {
         test::FakeHttpClient http;
