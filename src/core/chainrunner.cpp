@@ -43,6 +43,9 @@ constexpr StateName stateNames[] = {
 
 const QString kPause = QStringLiteral("pause");
 constexpr int kLogWaitMs = 250;
+/// A read that failed for a passing reason (network, server, rate limit, a garbled answer)
+/// is tried again this many times before the chain stops.
+constexpr int kMaxReadRetries = 5;
 constexpr int kMaxLogWaits = 240; // a minute
 const QString kAbort = QStringLiteral("abort");
 
@@ -135,6 +138,7 @@ struct ChainRunner::Live
     CommitDraft draft; ///< the push waiting in the commit queue, if any
     QPointer<OutputToDataset> job;
     int logWaits = 0;
+    int readRetries = 0; ///< transient read failures of the current step, in a row
 };
 
 QString ChainRunner::stateId(State state)
@@ -550,11 +554,17 @@ void ChainRunner::onDraft(ChainId id, int step, Result<CommitDraft> draft)
     if (!c || c->chain.state != State::Committing)
         return;
     if (!draft) {
+        if (retryRead(*c, draft.error(), [this, id] {
+                if (Live *c = live(id); c && c->chain.state == State::Committing)
+                    commitNext(*c);
+            }))
+            return;
         setState(*c, State::Stopped,
                  QStringLiteral("step %1 could not be prepared: %2")
                      .arg(QString::number(step), draft.error().message));
         return;
     }
+    c->readRetries = 0;
     CommitDraft d = std::move(draft).value();
     if (d.request.kernelExecutionType == KernelExecutionType::QuickSave ||
         d.request.kernelExecutionType == KernelExecutionType::Unspecified)
@@ -690,6 +700,19 @@ void ChainRunner::onStepOver(Live &c, const SessionRecord &session)
         commitNext(c);
 }
 
+bool ChainRunner::retryRead(Live &c, const ApiError &error, std::function<void()> again)
+{
+    const bool passing = error.retriable() || error.kind == ApiError::Kind::Protocol;
+    if (!passing || c.readRetries >= kMaxReadRetries)
+        return false;
+    ++c.readRetries;
+    const int delayMs = m_readRetryMs * c.readRetries;
+    note(c, QStringLiteral("a request failed (%1); trying again in %2 s")
+                .arg(error.message, QString::number(delayMs / 1000.0)));
+    QTimer::singleShot(delayMs, this, std::move(again));
+    return true;
+}
+
 void ChainRunner::checkOutputs(Live &c)
 {
     setState(c, State::HandingOff);
@@ -707,11 +730,17 @@ void ChainRunner::onOutputs(ChainId id, const Result<KernelOutput> &outputs)
     ChainStepRecord step = c->chain.steps.last();
     const QString number = QString::number(step.step);
     if (!outputs) {
+        if (retryRead(*c, outputs.error(), [this, id] {
+                if (Live *c = live(id); c && c->chain.state == State::HandingOff)
+                    checkOutputs(*c);
+            }))
+            return;
         setState(*c, State::Stopped,
                  QStringLiteral("step %1: the outputs could not be listed: %2")
                      .arg(number, outputs.error().message));
         return;
     }
+    c->readRetries = 0;
     OutputSelection selection;
     selection.mode = OutputSelection::Mode::Glob;
     selection.pattern = c->chain.record.checkpointPattern;

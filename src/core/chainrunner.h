@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -114,6 +115,10 @@ public:
     /// GPU (and TPU) time of the chain's sessions, attributed by QuotaForecast.
     QuotaForecast::Usage usage(ChainId id) const;
 
+    /// The first wait before a failed read (pulling the kernel, listing its outputs) is tried
+    /// again; later waits grow linearly. Default 15 s.
+    void setReadRetryDelayMs(int ms) { m_readRetryMs = ms; }
+
     static QString stateId(State state);
     static std::optional<State> stateFromId(const QString &id);
 
@@ -150,11 +155,14 @@ private:
     void onQueueFailed(const QString &ref, const QString &message);
     bool applyPending(Live &c);
     double expectedRunSeconds(const Live &c) const;
+    /// Schedules `again` when `error` is passing and retries are left; false: give up.
+    bool retryRead(Live &c, const ApiError &error, std::function<void()> again);
 
     Deck *m_deck;
     Store *m_store;
     QHash<ChainId, std::shared_ptr<Live>> m_chains;
     QList<ChainId> m_order;
+    int m_readRetryMs = 15'000;
 };
 
 } // namespace kd
