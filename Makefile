@@ -2,7 +2,7 @@
 #   make demo  - install missing packages, build, open the dashboard on the built-in simulator
 #   make test  - install missing packages, build, run the whole test suite (ctest), then the
 #                benchmarks in an optimised build (they print figures; they never fail on speed)
-# Other targets: deps, build, sim, bench, format, clean.
+# Other targets: deps, build, sim, bench, package, format, clean.
 
 PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
@@ -13,11 +13,12 @@ PACKAGES := cmake ninja-build g++ pkg-config \
 	qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite libqt6svg6 \
 	libgl-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev \
 	libssl-dev zlib1g-dev libbrotli-dev \
-	qt6-qpa-plugins xvfb xauth x11-utils imagemagick
+	qt6-qpa-plugins xvfb xauth x11-utils imagemagick \
+	desktop-file-utils appstream dpkg-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test bench sim format clean
+.PHONY: all deps build demo test bench sim package format clean
 
 all: build
 
@@ -54,6 +55,12 @@ bench: deps
 	@[ -f build/release/build.ninja ] || cmake --preset release
 	cmake --build build/release -j $(JOBS) --target $(BENCHES)
 	cd build/release && ctest -L bench --output-on-failure -V --timeout 1800
+
+# Debian package (CPack) from the release build: build/release/kaggledeck_<version>-1_<arch>.deb
+package: deps
+	@[ -f build/release/build.ninja ] || cmake --preset release
+	cmake --build build/release -j $(JOBS) --target kaggledeck kaggledeck-cli kaggle-sim
+	cd build/release && cpack -G DEB
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 
     QApplication app(argc, argv);
     QApplication::setApplicationDisplayName(QStringLiteral("KaggleDeck"));
-    QApplication::setDesktopFileName(QStringLiteral("kaggledeck"));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.kaggledeck.KaggleDeck"));
     QCommandLineParser parser;
     describeOptions(parser);
     parser.process(app);
