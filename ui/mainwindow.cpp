@@ -3,6 +3,10 @@
 
 #include "addrundialog.h"
 #include "appsettings.h"
+#include "chaindialog.h"
+#include "chainrunner.h"
+#include "chainview.h"
+#include "commitdialog.h"
 #include "deck.h"
 #include "filtersidebar.h"
 #include "format.h"
@@ -10,7 +14,9 @@
 #include "logview.h"
 #include "metricschart.h"
 #include "notifier.h"
+#include "outputdatasetdialog.h"
 #include "outputsview.h"
+#include "persistencedialog.h"
 #include "quickswitcher.h"
 #include "quotapanel.h"
 #include "runinfoview.h"
@@ -244,6 +250,7 @@ void MainWindow::setupDetail()
     m_metrics = new MetricsChart(m_deck, tabs);
     m_outputs = new OutputsView(m_deck, tabs);
     m_info = new RunInfoView(m_deck, tabs);
+    m_chainView = new ChainView(m_deck, tabs);
     const auto name = [](QWidget *w, const char *objectName) {
         if (w->objectName().isEmpty())
             w->setObjectName(QString::fromLatin1(objectName));
@@ -253,16 +260,19 @@ void MainWindow::setupDetail()
     name(m_metrics, "metricsChart");
     name(m_outputs, "outputsView");
     name(m_info, "runInfoView");
+    name(m_chainView, "chainView");
     tabs->addTab(m_logView, tr("Log"));
     tabs->addTab(m_timeline, tr("Timeline"));
     tabs->addTab(m_metrics, tr("Metrics"));
     tabs->addTab(m_outputs, tr("Outputs"));
     tabs->addTab(m_info, tr("Info"));
+    tabs->addTab(m_chainView, tr("Chains"));
     tabs->setTabToolTip(0, tr("The selected run's log: follow, search, stdout/stderr"));
     tabs->setTabToolTip(1, tr("States over time of the selected runs, or of all runs"));
     tabs->setTabToolTip(2, tr("Loss, accuracy and other series parsed from the log"));
     tabs->setTabToolTip(3, tr("Files the run wrote to /kaggle/working"));
     tabs->setTabToolTip(4, tr("Kernel metadata, sources and the failure message"));
+    tabs->setTabToolTip(5, tr("Chains of runs: their steps, GPU hours and the stitched metric"));
 
     m_quota = new QuotaPanel(m_deck, m_ui->quotaDock);
     if (m_quota->objectName().isEmpty())
@@ -311,9 +321,6 @@ void MainWindow::setupActions()
 {
     Ui::MainWindow &ui = *m_ui;
     ui.mainToolBar->setObjectName(QStringLiteral("mainToolBar"));
-    for (QAction *a :
-         {ui.actionCommit, ui.actionPersistence, ui.actionOutputToDataset, ui.actionChain})
-        a->setStatusTip(a->toolTip());
     ui.menuRun->setToolTipsVisible(true);
 
     auto *spacer = new QWidget(ui.mainToolBar);
@@ -328,6 +335,10 @@ void MainWindow::setupActions()
         showMessage(m_deck->monitor()->isOffline() ? tr("Checking whether Kaggle is back…")
                                                    : tr("Checking every run now…"));
     });
+    connect(ui.actionCommit, &QAction::triggered, this, &MainWindow::openCommit);
+    connect(ui.actionPersistence, &QAction::triggered, this, &MainWindow::openPersistence);
+    connect(ui.actionOutputToDataset, &QAction::triggered, this, &MainWindow::openOutputToDataset);
+    connect(ui.actionChain, &QAction::triggered, this, &MainWindow::openNewChain);
     connect(ui.actionSettings, &QAction::triggered, this, &MainWindow::openSettings);
     connect(ui.actionQuit, &QAction::triggered, this, &QWidget::close);
     connect(ui.actionOpenOnKaggle, &QAction::triggered, this, &MainWindow::openOnKaggle);
@@ -584,6 +595,17 @@ void MainWindow::onCurrentChanged()
         m_metrics->setRun(run);
         m_outputs->setRun(run);
         m_info->setRun(run);
+        // The Chains tab follows a run that belongs to a chain.
+        if (const RunState *s = m_deck->monitor()->state(run)) {
+            ChainRunner *chains = m_deck->chains();
+            for (const ChainId id : chains->chainIds()) {
+                if (const auto chain = chains->chain(id);
+                    chain && chain->record.kernel == s->run.ref) {
+                    m_chainView->setChain(id);
+                    break;
+                }
+            }
+        }
     }
     updateRunActions();
 }
@@ -600,8 +622,9 @@ void MainWindow::updateRunActions()
     const bool any = !runs.isEmpty();
     Ui::MainWindow &ui = *m_ui;
     for (QAction *a : {ui.actionOpenOnKaggle, ui.actionCopyRef, ui.actionTags, ui.actionMute,
-                       ui.actionSnooze, ui.actionRemove})
+                       ui.actionSnooze, ui.actionRemove, ui.actionPersistence})
         a->setEnabled(any);
+    ui.actionOutputToDataset->setEnabled(runs.size() == 1);
     bool allMuted = any;
     bool allSnoozed = any;
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -780,6 +803,65 @@ void MainWindow::addRun()
         if (const RunState *s = m_deck->monitor()->state(run))
             showMessage(tr("Watching %1").arg(s->run.ref.toString()));
     });
+    dialog->open();
+}
+
+void MainWindow::openCommit()
+{
+    const RunId run = currentRun();
+    auto *dialog = new CommitDialog(m_deck, run ? std::optional<RunId>(run) : std::nullopt, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &CommitDialog::committed, this, [this](const CommitReceipt &receipt) {
+        selectRun(receipt.runId);
+        showMessage(tr("Committed %1 as version %2")
+                        .arg(receipt.ref, QString::number(receipt.versionNumber)));
+    });
+    connect(dialog, &CommitDialog::queued, this, [this](qint64, const QString &ref) {
+        showMessage(tr("%1 waits in the commit queue for a free GPU slot").arg(ref));
+    });
+    dialog->open();
+}
+
+void MainWindow::openPersistence()
+{
+    const QList<RunId> runs = selectedRuns();
+    if (runs.isEmpty())
+        return;
+    auto *dialog = new PersistenceDialog(m_deck, runs, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::openOutputToDataset()
+{
+    const RunId run = currentRun();
+    if (!run)
+        return;
+    // Not modal: a transfer of big checkpoints takes a while, and the dashboard stays usable.
+    auto *dialog = new OutputDatasetDialog(m_deck, run, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &OutputDatasetDialog::transferFinished, this, [this](const Result<QString> &r) {
+        if (r)
+            showMessage(tr("Dataset %1 is ready").arg(*r));
+    });
+    dialog->show();
+}
+
+void MainWindow::openNewChain()
+{
+    KernelRef kernel;
+    if (const RunState *s = m_deck->monitor()->state(currentRun()))
+        kernel = s->run.ref;
+    auto *dialog = new ChainDialog(m_deck, kernel, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ChainDialog::chainCreated, this,
+            [this](ChainId id, const QString &startError) {
+                m_chainView->setChain(id);
+                m_ui->detailTabs->setCurrentWidget(m_chainView);
+                showMessage(startError.isEmpty()
+                                ? tr("Chain started")
+                                : tr("Chain created but not started: %1").arg(startError));
+            });
     dialog->open();
 }
 

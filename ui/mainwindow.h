@@ -21,6 +21,7 @@ namespace kd {
 class Deck;
 class FilterSidebar;
 class LogView;
+class ChainView;
 class MetricsChart;
 class Notifier;
 class OutputsView;
@@ -83,6 +84,10 @@ private:
     void noteError(const QString &text);
 
     void addRun();
+    void openCommit();
+    void openPersistence();
+    void openOutputToDataset();
+    void openNewChain();
     void openSettings();
     void showShortcuts();
     void showAbout();
@@ -109,6 +114,7 @@ private:
     LogView *m_logView = nullptr;
     TimelineChart *m_timeline = nullptr;
     MetricsChart *m_metrics = nullptr;
+    ChainView *m_chainView = nullptr;
     OutputsView *m_outputs = nullptr;
     RunInfoView *m_info = nullptr;
     QuotaPanel *m_quota = nullptr;

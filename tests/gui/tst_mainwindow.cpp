@@ -6,6 +6,9 @@
 #include "addrundialog.h"
 #include "alertengine.h"
 #include "appsettings.h"
+#include "chaindialog.h"
+#include "chainrunner.h"
+#include "commitdialog.h"
 #include "curlhttpclient.h"
 #include "deck.h"
 #include "filtersidebar.h"
@@ -15,6 +18,9 @@
 #include "logview.h"
 #include "mainwindow.h"
 #include "notifier.h"
+#include "outputdatasetdialog.h"
+#include "persistence.h"
+#include "persistencedialog.h"
 #include "quickswitcher.h"
 #include "runmonitor.h"
 #include "runtabledelegate.h"
@@ -36,12 +42,16 @@
 #include <QFile>
 #include <QHeaderView>
 #include <QInputDialog>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -527,23 +537,93 @@ private slots:
         help->close();
     }
 
-    void actionsNotReadyAreDisabledWithReason()
+    void toolbarActionsReachTheSimulator()
     {
         QVERIFY(build());
-        watch("alice/bert-imdb");
+        const RunId bert = watch("alice/bert-imdb");
+        m_sim->advance(200); // bert-imdb finishes: its outputs can become a dataset
+        QTRY_VERIFY(m_deck->monitor()->state(bert)->session &&
+                    m_deck->monitor()->state(bert)->session->status == KernelStatus::Complete);
+        QTRY_VERIFY(indexOf(bert, 0).isValid());
+        QTest::mouseClick(table()->viewport(), Qt::LeftButton, {},
+                          table()->visualRect(indexOf(bert, RunTableModel::TitleColumn)).center());
+        QTRY_COMPARE(m_window->currentRun(), bert);
         for (const char *name :
              {"actionCommit", "actionPersistence", "actionOutputToDataset", "actionChain"}) {
-            QToolButton *button = toolButton(name);
-            QVERIFY2(button, name);
-            QVERIFY2(!button->isEnabled(), name);
-            QVERIFY2(button->toolTip().startsWith(u"Coming with the actions update:"), name);
-            const int windows = int(QApplication::topLevelWidgets().size());
-            QTest::mouseClick(button, Qt::LeftButton);
-            QCOMPARE(QApplication::topLevelWidgets().size(), windows);
-            QVERIFY(!QApplication::activeModalWidget());
+            QVERIFY2(toolButton(name) && toolButton(name)->isEnabled(), name);
+            QVERIFY2(!toolButton(name)->toolTip().isEmpty(), name);
         }
-        QVERIFY(toolButton("actionRefresh")->isEnabled());
-        QVERIFY(toolButton("actionImport")->isEnabled());
+
+        // Output -> Dataset: the outputs become a READY dataset on Kaggle.
+        QTest::mouseClick(toolButton("actionOutputToDataset"), Qt::LeftButton);
+        OutputDatasetDialog *transfer = nullptr;
+        QTRY_VERIFY((transfer = visibleTopLevel<OutputDatasetDialog>(
+                         QStringLiteral("outputDatasetDialog"))));
+        QTRY_VERIFY(!transfer->outputNames().isEmpty());
+        const auto type = [](QLineEdit *edit, const QString &text) {
+            edit->selectAll();
+            QTest::keyClicks(edit, text);
+        };
+        type(transfer->findChild<QLineEdit *>(QStringLiteral("outputDatasetTitle")),
+             QStringLiteral("BERT IMDB outputs"));
+        type(transfer->findChild<QLineEdit *>(QStringLiteral("outputDatasetSlug")),
+             QStringLiteral("bert-imdb-toolbar"));
+        QSignalSpy transferred(transfer, &OutputDatasetDialog::transferFinished);
+        QTest::mouseClick(transfer->findChild<QPushButton *>(QStringLiteral("outputDatasetStart")),
+                          Qt::LeftButton);
+        for (int i = 0; i < 400 && transferred.isEmpty(); ++i) {
+            m_sim->advance(2); // Kaggle processes the upload
+            QTest::qWait(50);
+        }
+        QCOMPARE(transferred.size(), 1);
+        QCOMPARE(m_sim->datasetStatus("alice/bert-imdb-toolbar"), std::string("READY"));
+        transfer->close();
+
+        // Persistence: Files only is stored for the run.
+        QTest::mouseClick(toolButton("actionPersistence"), Qt::LeftButton);
+        PersistenceDialog *persistenceDialog = nullptr;
+        QTRY_VERIFY((persistenceDialog =
+                         visibleTopLevel<PersistenceDialog>(QStringLiteral("persistenceDialog"))));
+        QTest::mouseClick(persistenceDialog->modeButton(bert, PersistenceMode::FilesOnly),
+                          Qt::LeftButton);
+        QTest::mouseClick(persistenceDialog->saveButton(), Qt::LeftButton);
+        QTRY_COMPARE(m_deck->monitor()->state(bert)->run.settings.persistence,
+                     persistence::id(PersistenceMode::FilesOnly));
+
+        // Commit: the pushed version carries the kernel itself as a source (Files only).
+        const int versions = m_sim->kernelVersionCount("alice/bert-imdb");
+        QTest::mouseClick(toolButton("actionCommit"), Qt::LeftButton);
+        CommitDialog *commit = nullptr;
+        QTRY_VERIFY((commit = visibleTopLevel<CommitDialog>(QStringLiteral("commitDialog"))));
+        QTRY_VERIFY(!commit->isBusy() && commit->commitButton()->isEnabled());
+        QTest::mouseClick(commit->commitButton(), Qt::LeftButton);
+        QTRY_COMPARE(m_sim->kernelVersionCount("alice/bert-imdb"), versions + 1);
+        const auto pushed =
+            QJsonDocument::fromJson(
+                QByteArray::fromStdString(m_sim->lastSaveKernelRequest("alice/bert-imdb")))
+                .object();
+        QVERIFY(pushed.value(QStringLiteral("kernelDataSources"))
+                    .toArray()
+                    .contains(QStringLiteral("alice/bert-imdb")));
+        QTRY_VERIFY(!visibleTopLevel<CommitDialog>(QStringLiteral("commitDialog")));
+
+        // Chain: created from the toolbar, shown in the Chains tab, its first step committed
+        // (or queued for a GPU slot).
+        QTest::mouseClick(toolButton("actionChain"), Qt::LeftButton);
+        ChainDialog *chainDialog = nullptr;
+        QTRY_VERIFY((chainDialog = visibleTopLevel<ChainDialog>(QStringLiteral("chainDialog"))));
+        auto *pattern = chainDialog->findChild<QLineEdit *>(QStringLiteral("chainPattern"));
+        QVERIFY(pattern);
+        type(pattern, QStringLiteral("checkpoint-*/model.safetensors"));
+        QTest::mouseClick(
+            chainDialog->findChild<QPushButton *>(QStringLiteral("chainCreateButton")),
+            Qt::LeftButton);
+        QTRY_COMPARE(m_deck->chains()->chainIds().size(), 1);
+        const ChainId chain = m_deck->chains()->chainIds().first();
+        auto *tabs = m_window->findChild<QTabWidget *>(QStringLiteral("detailTabs"));
+        QTRY_COMPARE(tabs->currentWidget()->objectName(), QStringLiteral("chainView"));
+        QTRY_VERIFY(m_sim->kernelVersionCount("alice/bert-imdb") == versions + 2 ||
+                    m_deck->chains()->state(chain) == ChainRunner::State::Queued);
     }
 
     void settingsNeverShowKey()
