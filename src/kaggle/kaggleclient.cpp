@@ -756,6 +756,13 @@ KaggleClient::CallId KaggleClient::downloadFile(const QUrl &url, const QString &
                 wire::errorFromResponse(response.status, response.header("Content-Type"),
                                         response.body, response.header("Retry-After"))
                     .value_or(ApiError::make(ApiError::Kind::Server, {}));
+            // A busy or failing storage server (5xx, 429): try again later, from what we have.
+            if (error.retriable() && state->resumes < state->maxResumes) {
+                ++state->resumes;
+                QTimer::singleShot(backoffDelayMs(state->resumes, error), Qt::PreciseTimer, this,
+                                   [this, id, state] { downloadGet(id, state); });
+                return;
+            }
             error.message = QStringLiteral("download of %1 failed: %2")
                                 .arg(QFileInfo(state->target).fileName(), error.message);
             deliver<Done>(id, state->done, std::move(error));

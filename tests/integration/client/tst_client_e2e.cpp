@@ -422,6 +422,39 @@ private slots:
         QVERIFY2(truncated > 0, "the fault never fired");
     }
 
+    void downloadRetriesServerErrors()
+    {
+        m_sim->advance(24 * 3600);
+        Waiter<KernelOutput> out;
+        m_client->listKernelSessionOutput(ref("alice/bert-imdb"), nullptr, out.callback());
+        QVERIFY(out.wait().ok());
+        QVERIFY(!out.wait()->files.isEmpty());
+        const OutputFile file = out.wait()->files.first();
+
+        // Half of the storage answers are 5xx or 429: the download goes on until it is whole.
+        sim::Faults faults;
+        faults.http5xx = 0.3;
+        faults.http429 = 0.2;
+        faults.retryAfterSeconds = 0;
+        faults.onlyPaths = {"/blob/"};
+        m_sim->setFaults(faults);
+        m_sim->clearRequests();
+        QTemporaryDir dir;
+        int refused = 0;
+        for (int i = 0; i < 4 && refused == 0; ++i) {
+            const QString target = dir.filePath(QStringLiteral("f-%1.bin").arg(i));
+            Waiter<Done> w;
+            m_client->downloadFile(file.url, target, nullptr, {}, w.callback(), 20);
+            QVERIFY2(w.wait().ok(),
+                     qPrintable(w.wait().ok() ? QString() : w.wait().error().message));
+            QVERIFY(QFile::exists(target));
+            for (const auto &r : m_sim->requests())
+                refused += r.status >= 429 ? 1 : 0;
+        }
+        m_sim->setFaults({});
+        QVERIFY2(refused > 0, "the fault never fired");
+    }
+
     // --- faults ----------------------------------------------------------------------------
 
     void retryAfterHonouredOn429()
