@@ -1,267 +1,139 @@
 // kaggledeck-cli: the same client and core, for scripts and terminals.
 //
-// Exit codes: 0 success, 1 usage error, 2 credentials rejected or missing, 3 not found or
-// permission denied, 4 network, timeout or server trouble, 5 any other failure.
+// Exit codes: 0 success, 1 usage error (unknown command or option, a missing or malformed
+// argument), 2 credentials rejected or missing, 3 not found or permission denied, 4 network,
+// timeout or server trouble, 5 any other failure, including input the checks refuse (bad kernel
+// metadata, a missing code file, an unknown machine shape, a bad dataset slug or title: nothing
+// is sent then), 130 interrupted with Ctrl+C (output-to-dataset keeps its partial files).
+//
+// Commands that use KaggleDeck's local state (push, persistence, output-to-dataset, chain) open
+// the same store and data folder as the app (QStandardPaths::AppDataLocation of
+// KaggleDeck/kaggledeck), or those of --data-dir DIR. runs, status, quota and logs never create
+// them.
 
-#include "credentials.h"
-#include "curlhttpclient.h"
-#include "kaggleclient.h"
-#include "logfollower.h"
-#include "logformat.h"
+#include "cli.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include <QLoggingCategory>
 
 #include <cstdio>
 
 namespace {
 
-enum Exit { Ok = 0, Usage = 1, AuthFailed = 2, NotFound = 3, Network = 4, Failed = 5 };
-
-int exitFor(const kd::ApiError &error)
+/// The command name: the first argument that is neither an option nor --data-dir's value.
+QString findCommandName(const QStringList &arguments)
 {
-    switch (error.kind) {
-    case kd::ApiError::Kind::Auth:
-        return AuthFailed;
-    case kd::ApiError::Kind::NotFound:
-        return NotFound;
-    case kd::ApiError::Kind::Network:
-    case kd::ApiError::Kind::Timeout:
-    case kd::ApiError::Kind::Server:
-    case kd::ApiError::Kind::RateLimited:
-        return Network;
-    default:
-        return Failed;
+    for (qsizetype i = 1; i < arguments.size(); ++i) {
+        const QString &a = arguments.at(i);
+        if (a == u"--data-dir" || a == u"-data-dir") {
+            ++i;
+            continue;
+        }
+        if (a == u"--")
+            return i + 1 < arguments.size() ? arguments.at(i + 1) : QString();
+        if (!a.startsWith(u'-'))
+            return a;
     }
+    return {};
 }
 
-void out(const QString &text)
+void printHelp(const QString &text, bool toStdout)
 {
-    std::fputs(qPrintable(text + u'\n'), stdout);
+    std::fputs(qPrintable(text), toStdout ? stdout : stderr);
 }
-
-void err(const QString &text)
-{
-    std::fputs(qPrintable(u"kaggledeck-cli: " + text + u'\n'), stderr);
-}
-
-const char *kUsage = R"(Usage: kaggledeck-cli [options] COMMAND [args]
-
-Commands:
-  runs                 List your kernels (all pages).
-  status REF...        Latest session status of each kernel (owner/slug), fetched concurrently.
-  quota                Weekly GPU and TPU quota.
-  logs REF [-f]        The log of the kernel's latest session; -f follows a running one live.
-
-Options:
-  --json               Machine-readable output (status, quota).
-  -h, --help           This help.
-  -v, --version        Version.
-
-Environment: KAGGLE_API_TOKEN, KAGGLE_USERNAME/KAGGLE_KEY, KAGGLE_CONFIG_DIR and
-KAGGLE_API_ENDPOINT (e.g. http://127.0.0.1:7777 for kaggle-sim) work as for the kaggle CLI.
-Exit codes: 0 ok, 1 usage, 2 credentials, 3 not found, 4 network/server, 5 other.
-)";
 
 } // namespace
 
 int main(int argc, char **argv)
 {
+    // The app's names, so AppDataLocation is the app's data folder (the same store).
+    QCoreApplication::setOrganizationName(QStringLiteral("KaggleDeck"));
+    QCoreApplication::setApplicationName(QStringLiteral("kaggledeck"));
     QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("kaggledeck-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KD_VERSION));
+
+    // The core's progress notes are for the app's log; the CLI prints its own lines. Warnings
+    // stay, and QT_LOGGING_RULES still wins.
+    QLoggingCategory::setFilterRules(
+        QStringLiteral("kaggledeck.*.debug=false\nkaggledeck.*.info=false"));
+
+    const QString commandName = findCommandName(app.arguments());
+    const kdcli::Command *command = kdcli::findCommand(commandName);
 
     QCommandLineParser parser;
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
-    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, {});
-    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")}, {});
-    const QCommandLineOption json(QStringLiteral("json"), {});
-    const QCommandLineOption follow({QStringLiteral("f"), QStringLiteral("follow")}, {});
-    parser.addOptions({help, version, json, follow});
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption help(QStringList{QStringLiteral("h"), QStringLiteral("help")});
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"), QString(), QStringLiteral("DIR"));
+    parser.addOption(help);
+    parser.addOption(dataDir);
+    // output-to-dataset has its own --version OWNER/SLUG.
+    const bool versionFlag = !command || command->name != u"output-to-dataset";
+    const QCommandLineOption version(QStringList{QStringLiteral("v"), QStringLiteral("version")});
+    if (versionFlag)
+        parser.addOption(version);
+    if (command)
+        parser.addOptions(command->options);
+
     if (!parser.parse(app.arguments())) {
-        err(parser.errorText());
-        return Usage;
+        kdcli::err(parser.errorText());
+        kdcli::info(command ? QStringLiteral("See: kaggledeck-cli %1 --help").arg(command->name)
+                            : QStringLiteral("See: kaggledeck-cli --help"));
+        return kdcli::Usage;
     }
-    if (parser.isSet(version)) {
-        out(QStringLiteral("kaggledeck-cli " KD_VERSION));
-        return Ok;
+    if (versionFlag && parser.isSet(version)) {
+        kdcli::out(QStringLiteral("kaggledeck-cli " KD_VERSION));
+        return kdcli::Ok;
     }
-    const QStringList args = parser.positionalArguments();
-    if (parser.isSet(help) || args.isEmpty()) {
-        std::fputs(kUsage, parser.isSet(help) ? stdout : stderr);
-        return parser.isSet(help) ? Ok : Usage;
+    QStringList args = parser.positionalArguments();
+    if (!command) {
+        if (!commandName.isEmpty()) {
+            kdcli::err(QStringLiteral("unknown command: %1").arg(commandName));
+            printHelp(kdcli::globalUsage(), false);
+            return kdcli::Usage;
+        }
+        printHelp(kdcli::globalUsage(), parser.isSet(help));
+        return parser.isSet(help) ? kdcli::Ok : kdcli::Usage;
     }
-    const QString command = args.first();
-    const bool asJson = parser.isSet(json);
-
-    QList<kd::KernelRef> refs;
-    if (command == u"status") {
-        for (const QString &text : args.mid(1)) {
-            const auto ref = kd::KernelRef::parse(text);
-            if (!ref) {
-                err(QStringLiteral("not a kernel reference: %1 (expected owner/slug)").arg(text));
-                return Usage;
-            }
-            refs.append(*ref);
+    if (parser.isSet(help)) {
+        printHelp(command->help, true);
+        return kdcli::Ok;
+    }
+    args.removeFirst(); // the command name
+    if (command->name == u"help") {
+        if (args.isEmpty()) {
+            printHelp(kdcli::globalUsage(), true);
+            return kdcli::Ok;
         }
-        if (refs.isEmpty()) {
-            err(QStringLiteral("status needs at least one owner/slug"));
-            return Usage;
+        const kdcli::Command *topic = kdcli::findCommand(args.first());
+        if (!topic) {
+            kdcli::err(QStringLiteral("unknown command: %1").arg(args.first()));
+            return kdcli::Usage;
         }
-    } else if (command == u"logs") {
-        const auto ref = args.size() == 2 ? kd::KernelRef::parse(args.at(1)) : std::nullopt;
-        if (!ref) {
-            err(QStringLiteral("logs needs one owner/slug"));
-            return Usage;
-        }
-        refs.append(*ref);
-    } else if (command != u"runs" && command != u"quota") {
-        err(QStringLiteral("unknown command: %1").arg(command));
-        return Usage;
+        printHelp(topic->help, true);
+        return kdcli::Ok;
+    }
+    if (parser.isSet(dataDir) && parser.value(dataDir).trimmed().isEmpty()) {
+        kdcli::err(QStringLiteral("--data-dir needs a folder"));
+        return kdcli::Usage;
     }
 
-    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    const kd::CredentialDiscovery discovery = kd::discoverCredentials();
-    for (const QString &warning : discovery.warnings)
-        std::fprintf(stderr, "%s\n", qPrintable(warning));
-
-    kd::net::CurlHttpClient::Options netOptions;
-    netOptions.userAgent = kd::KaggleClient::userAgent();
-    kd::net::CurlHttpClient http(netOptions);
-    kd::KaggleClient::Options options;
-    options.endpoint = kd::KaggleClient::endpointFromEnvironment(env);
-    kd::KaggleClient client(&http, {}, options);
-
-    int rc = Ok;
-    const auto fail = [&](const kd::ApiError &error) {
-        err(error.message);
-        for (const QString &detail : error.details)
-            err(detail);
-        rc = exitFor(error);
-        app.quit();
-    };
-
-    const auto run = [&] {
-        if (command == u"runs") {
-            kd::ListKernelsRequest request;
-            request.pageSize = 100;
-            client.listAllKernels(request, &app, [&](kd::Result<QList<kd::KernelMetadata>> r) {
-                if (!r)
-                    return fail(r.error());
-                for (const kd::KernelMetadata &k : *r)
-                    out(k.ref + u'\t' + k.title + u'\t' + k.lastRunTime.toString(Qt::ISODate));
-                app.quit();
-            });
-        } else if (command == u"status") {
-            auto remaining = std::make_shared<int>(int(refs.size()));
-            auto results = std::make_shared<QJsonArray>();
-            for (const kd::KernelRef &ref : refs) {
-                client.getKernelSessionStatus(
-                    ref, &app, [&, ref, remaining, results](kd::Result<kd::KernelSessionStatus> s) {
-                        QJsonObject o{{QStringLiteral("ref"), ref.toString()}};
-                        if (s) {
-                            o[QStringLiteral("status")] = kd::statusName(s->status);
-                            if (!s->failureMessage.isEmpty())
-                                o[QStringLiteral("failureMessage")] = s->failureMessage;
-                            if (!asJson)
-                                out(QStringLiteral("%1 has status \"%2\"")
-                                        .arg(ref.toString(), kd::statusName(s->status)));
-                        } else {
-                            o[QStringLiteral("error")] = s.error().message;
-                            err(ref.toString() + u": " + s.error().message);
-                            rc = std::max(rc, exitFor(s.error()));
-                        }
-                        results->append(o);
-                        if (--*remaining == 0) {
-                            if (asJson)
-                                out(QString::fromUtf8(QJsonDocument(*results).toJson()));
-                            app.quit();
-                        }
-                    });
-            }
-        } else if (command == u"logs" && parser.isSet(follow)) {
-            // The monitor's follower: SSE with replay dedupe, reconnects and polling fallback.
-            auto *follower = new kd::LogFollower(
-                &client, [] { return true; }, &app);
-            QObject::connect(follower, &kd::LogFollower::events, &app,
-                             [](kd::RunId, kd::SessionId, const QList<kd::LogEvent> &events) {
-                                 for (const kd::LogEvent &e : events)
-                                     std::fputs(e.data.toUtf8().constData(),
-                                                e.stream == kd::LogEvent::Stream::Stderr ? stderr
-                                                                                         : stdout);
-                                 std::fflush(stdout);
-                             });
-            QObject::connect(follower, &kd::LogFollower::modeChanged, &app,
-                             [&](kd::RunId, kd::LogFollower::Mode mode) {
-                                 if (mode == kd::LogFollower::Mode::Done)
-                                     app.quit();
-                             });
-            follower->follow(1, refs.first(), 1);
-        } else if (command == u"logs") {
-            client.listKernelSessionOutput(
-                refs.first(), &app,
-                [&](kd::Result<kd::KernelOutput> output) {
-                    if (!output)
-                        return fail(output.error());
-                    const auto parsed = kd::parseLogArray(output->log.toUtf8());
-                    if (!parsed)
-                        return fail(parsed.error());
-                    for (const kd::LogEvent &e : parsed->events)
-                        std::fputs(e.data.toUtf8().constData(),
-                                   e.stream == kd::LogEvent::Stream::Stderr ? stderr : stdout);
-                    app.quit();
-                },
-                1, 1);
-        } else {
-            client.getQuota(&app, [&](kd::Result<kd::QuotaStatistics> q) {
-                if (!q)
-                    return fail(q.error());
-                const auto row = [&](const char *name, const std::optional<kd::AcceleratorQuota> &a,
-                                     QJsonObject &o) {
-                    if (!a)
-                        return;
-                    const double used = a->timeUsedSeconds / 3600;
-                    const double total = a->totalTimeAllowedSeconds / 3600;
-                    const double reserved = a->timeReservedSeconds / 3600;
-                    o[QString::fromLatin1(name)] = QJsonObject{
-                        {QStringLiteral("usedHours"), used},
-                        {QStringLiteral("reservedHours"), reserved},
-                        {QStringLiteral("totalHours"), total},
-                        {QStringLiteral("remainingHours"), std::max(0.0, total - used)}};
-                    if (!asJson)
-                        out(QStringLiteral(
-                                "%1\tused %2 h\treserved %3 h\tremaining %4 h\ttotal %5 h")
-                                .arg(QString::fromLatin1(name))
-                                .arg(used, 0, 'f', 2)
-                                .arg(reserved, 0, 'f', 2)
-                                .arg(std::max(0.0, total - used), 0, 'f', 2)
-                                .arg(total, 0, 'f', 2));
-                };
-                QJsonObject o;
-                row("gpu", q->gpu, o);
-                row("tpu", q->tpu, o);
-                const QString refresh = q->quotaRefreshTime.toString(Qt::ISODate);
-                o[QStringLiteral("refreshAt")] = refresh;
-                if (asJson)
-                    out(QString::fromUtf8(QJsonDocument(o).toJson()));
-                else if (!q->gpu && !q->tpu)
-                    out(QStringLiteral("No quota information available"));
-                else
-                    out(u"refreshAt\t" + refresh);
-                app.quit();
-            });
-        }
-    };
-
-    client.authenticate(discovery, &app, [&](kd::Result<kd::Credentials> credentials) {
-        if (!credentials)
-            return fail(credentials.error());
-        client.setCredentials(*credentials);
-        run();
-    });
-    app.exec();
-    return rc;
+    kdcli::Context context(&app, &parser, args, parser.value(dataDir));
+    const QString &name = command->name;
+    if (name == u"runs")
+        return kdcli::runRuns(context);
+    if (name == u"status")
+        return kdcli::runStatus(context);
+    if (name == u"quota")
+        return kdcli::runQuota(context);
+    if (name == u"logs")
+        return kdcli::runLogs(context);
+    if (name == u"push")
+        return kdcli::runPush(context);
+    if (name == u"persistence")
+        return kdcli::runPersistence(context);
+    if (name == u"output-to-dataset")
+        return kdcli::runOutputToDataset(context);
+    return kdcli::runChain(context);
 }
