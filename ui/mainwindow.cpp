@@ -684,9 +684,13 @@ void MainWindow::updateStatus()
     if (monitor->isOffline() && !m_offlineSince.isValid())
         m_offlineSince = now; // the window opened while the monitor was already offline
     if (monitor->isOffline()) {
-        m_connection->setText(tr("Offline since %1 — retrying automatically")
-                                  .arg(QLocale().toString(m_offlineSince.toLocalTime().time(),
-                                                          QLocale::ShortFormat)));
+        const int probeMs = monitor->msUntilOfflineProbe();
+        const QString since =
+            QLocale().toString(m_offlineSince.toLocalTime().time(), QLocale::ShortFormat);
+        m_connection->setText(
+            probeMs >= 0
+                ? tr("Offline since %1 — next try in %2 s").arg(since).arg((probeMs + 999) / 1000)
+                : tr("Offline since %1 — trying now…").arg(since));
         m_connection->setToolTip(tr("Kaggle cannot be reached. The states shown are the last "
                                     "known; KaggleDeck checks again on its own (Refresh, F5, "
                                     "checks right now)."));

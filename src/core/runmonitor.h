@@ -76,6 +76,8 @@ public:
     void stop();
     bool isRunning() const { return m_running; }
     bool isOffline() const { return m_offline; }
+    /// While offline: milliseconds until the next probe, or -1 while a probe is under way.
+    int msUntilOfflineProbe() const { return m_offline ? m_offlineTimer.remainingTime() : -1; }
 
     /// Watches `owner/slug` or a kaggle.com/code/... URL. Fails on a malformed ref or a duplicate.
     Result<RunId> watch(const QString &refOrUrl, const QString &title = {});

@@ -790,6 +790,9 @@ private slots:
 
         m_sim->stop();
         QTRY_VERIFY_WITH_TIMEOUT(labelText("connectionLabel").contains(u"Offline"), 20'000);
+        // The status bar counts down to the next attempt.
+        QTRY_VERIFY2(labelText("connectionLabel").contains(u"next try in"),
+                     qPrintable(labelText("connectionLabel")));
         QTRY_VERIFY(stateCell(bert).startsWith(u"Stale: "));
         QVERIFY2(stateTip(bert).contains(u"Last known state: Queued"), qPrintable(stateTip(bert)));
         auto *banner = m_window->findChild<QLabel *>(QStringLiteral("problemBanner"));
