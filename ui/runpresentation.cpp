@@ -41,12 +41,15 @@ QString statusText(KernelStatus status)
 bool hasNoSession(const RunState &state)
 {
     // Kaggle answers 404 "No kernel session found" for a kernel that exists but was never run
-    // (or right after a push), and 403 for a deleted or private one; the monitor folds both
-    // into NotFound, so only the text tells them apart.
+    // (or right after a push), and 403 for a deleted or private one; both are NotFound, the
+    // HTTP status tells them apart (the text, when no status came).
     static const QRegularExpression noSession(QStringLiteral("no (kernel )?session"),
                                               QRegularExpression::CaseInsensitiveOption);
-    return state.stale && state.errorKind == ApiError::Kind::NotFound &&
-           noSession.match(state.error).hasMatch();
+    if (!state.stale || state.errorKind != ApiError::Kind::NotFound)
+        return false;
+    if (state.errorHttpStatus != 0)
+        return state.errorHttpStatus == 404;
+    return noSession.match(state.error).hasMatch();
 }
 
 QString errorReason(ApiError::Kind kind)

@@ -538,6 +538,7 @@ void RunMonitor::markFailure(Tracked &t, const ApiError &error, const QDateTime 
     t.state.stale = true;
     t.state.error = error.message;
     t.state.errorKind = error.kind;
+    t.state.errorHttpStatus = error.httpStatus;
     const qint64 retryAfterMs = pauseFor(error, t0);
     reschedule(t, t0);
     if (retryAfterMs >= 0)

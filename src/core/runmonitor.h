@@ -49,6 +49,8 @@ struct RunState
     bool stale = false;                   ///< last poll failed; state is the last known
     QString error;                        ///< last error text when stale
     ApiError::Kind errorKind = ApiError::Kind::Network;
+    /// HTTP status of the last error (0: none came): 404 "no session" vs 403 deleted/private.
+    int errorHttpStatus = 0;
     QDateTime lastUpdate; ///< last successful status (UTC)
     QString lastLogLine;
     double gpuSeconds = 0; ///< attributed GPU time of all sessions of this run
