@@ -44,7 +44,7 @@ demo: build
 sim: build
 	$(BUILD_DIR)/app/kaggle-sim/kaggle-sim --port 7777
 
-BENCHES := bench_status bench_log_ingest bench_monitor bench_memory
+BENCHES := bench_status bench_log_ingest bench_monitor bench_memory bench_window
 
 test: build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) -LE bench --output-on-failure --timeout 900
