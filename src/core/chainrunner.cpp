@@ -517,9 +517,7 @@ void ChainRunner::markSession(const Live &c, SessionId session, int step)
     auto s = m_store->session(session);
     if (!s || (s->chainId == c.chain.record.id && s->chainStep == step))
         return;
-    s->chainId = c.chain.record.id;
-    s->chainStep = step;
-    if (auto r = m_store->updateSession(*s); !r)
+    if (auto r = m_deck->monitor()->markSessionChain(session, c.chain.record.id, step); !r)
         qCWarning(lcChain) << "session not marked:" << r.error().message;
 }
 

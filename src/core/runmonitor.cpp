@@ -745,6 +745,22 @@ void RunMonitor::pollQuota()
     });
 }
 
+Result<Done> RunMonitor::markSessionChain(SessionId session, ChainId chain, int step)
+{
+    auto s = m_store->session(session);
+    if (!s)
+        return ApiError::make(ApiError::Kind::Io, QStringLiteral("no session %1").arg(session));
+    s->chainId = chain;
+    s->chainStep = step;
+    if (auto r = m_store->updateSession(*s); !r)
+        return r.error();
+    if (Tracked *t = tracked(s->runId); t && t->state.session && t->state.session->id == session) {
+        t->state.session->chainId = chain;
+        t->state.session->chainStep = step;
+    }
+    return Done{};
+}
+
 void RunMonitor::storeError(const ApiError &error)
 {
     qCWarning(lcMonitor) << "store:" << error.message;

@@ -94,6 +94,9 @@ public:
                   int timeoutSeconds = 0);
     /// Remaining training time from the metrics (the quota forecast and countdown use it).
     void setEta(RunId id, std::optional<double> seconds);
+    /// Marks a session as step `step` of a chain, in the store and in the run's current
+    /// session (so later transitions keep the mark).
+    Result<Done> markSessionChain(SessionId session, ChainId chain, int step);
     /// Polls this run (or every run) now, ignoring its schedule but not the budget.
     void pollNow(RunId id = 0);
 
