@@ -10,6 +10,7 @@
 #include "runmonitor.h"
 
 #include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QTimer>
 
 #include <algorithm>
@@ -453,8 +454,7 @@ void ChainRunner::resumeAfterRestart(Live &c)
         return;
     }
     if (s == State::Committing) {
-        // Whether the push went out is unknown; the step has no session, so push it again.
-        commitNext(c);
+        recoverPush(c);
         return;
     }
     if (s == State::HandingOff) {
@@ -465,6 +465,60 @@ void ChainRunner::resumeAfterRestart(Live &c)
     }
     // Queued: the commit queue survives the restart and dispatches by itself; Running: the
     // monitor reports the session's end.
+}
+
+void ChainRunner::recoverPush(Live &c)
+{
+    // Closed while pushing: whether the push went out is not known. The step notes the version
+    // it pushed over; if Kaggle has a later one now, that is this step's run.
+    static const QRegularExpression pushingOver(QStringLiteral("^pushing over version (\\d+)$"));
+    const ChainStepRecord last = c.chain.steps.isEmpty() ? ChainStepRecord() : c.chain.steps.last();
+    const auto match = pushingOver.match(last.note);
+    if (!match.hasMatch()) {
+        commitNext(c); // the push had not started
+        return;
+    }
+    const qint64 base = match.captured(1).toLongLong();
+    const ChainId id = c.chain.record.id;
+    m_deck->client()->getKernel(
+        c.chain.record.kernel, this, [this, id, base, step = last.step](Result<KernelPull> pull) {
+            Live *c = live(id);
+            if (!c || c->chain.state != State::Committing)
+                return;
+            if (!pull) {
+                if (retryRead(*c, pull.error(), [this, id] {
+                        if (Live *c = live(id); c && c->chain.state == State::Committing)
+                            recoverPush(*c);
+                    }))
+                    return;
+                setState(*c, State::Stopped,
+                         QStringLiteral("step %1: could not tell whether its push went out "
+                                        "before the restart: %2")
+                             .arg(QString::number(step), pull.error().message));
+                return;
+            }
+            const qint64 version = pull->metadata.currentVersionNumber;
+            const std::optional<RunId> run = m_deck->monitor()->runByRef(c->chain.record.kernel);
+            if (version <= base || !run) {
+                note(*c, QStringLiteral("step %1: the push before the restart did not go out; "
+                                        "pushing again")
+                             .arg(step));
+                commitNext(*c);
+                return;
+            }
+            note(*c, QStringLiteral("step %1: the push before the restart went out (version %2)")
+                         .arg(QString::number(step), QString::number(version)));
+            // The monitor may have seen the new run already (a session not over); otherwise it
+            // is told about the push, as after any commit.
+            const RunState *state = m_deck->monitor()->state(*run);
+            if (!state || !state->session || state->session->isOver())
+                m_deck->monitor()->notePush(*run, version, pull->metadata.machineShape);
+            CommitReceipt receipt;
+            receipt.ref = c->chain.record.kernel.toString();
+            receipt.versionNumber = version;
+            receipt.runId = *run;
+            attachSession(*c, step, receipt);
+        });
 }
 
 void ChainRunner::setState(Live &c, State state, const QString &reason)
@@ -579,6 +633,11 @@ void ChainRunner::onDraft(ChainId id, int step, Result<CommitDraft> draft)
         }
     }
     c->draft = d;
+    // Written before the push: after a crash mid-push, a version above this one tells that the
+    // push went out (resumeAfterRestart), so the step is not pushed twice.
+    ChainStepRecord pushing = c->chain.steps.last();
+    pushing.note = QStringLiteral("pushing over version %1").arg(d.pulledVersion);
+    saveStep(*c, pushing);
     note(*c, QStringLiteral("step %1: pushing%2")
                  .arg(QString::number(step),
                       step == 1 ? QString()

@@ -133,6 +133,7 @@ private:
     Live *live(ChainId id);
     const Live *live(ChainId id) const;
     void resumeAfterRestart(Live &c);
+    void recoverPush(Live &c);
     void setState(Live &c, State state, const QString &reason = {});
     void note(Live &c, const QString &text);
     void saveStep(Live &c, const ChainStepRecord &step);

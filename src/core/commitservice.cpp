@@ -228,6 +228,7 @@ void CommitService::prepareFromKernel(const KernelRef &ref, DraftCallback done)
         d.ref = ref;
         d.metadata = folder.metadata;
         d.request = toSaveKernelRequest(folder);
+        d.pulledVersion = pull->metadata.currentVersionNumber;
         done(std::move(d));
     });
 }

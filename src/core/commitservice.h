@@ -61,6 +61,8 @@ struct CommitDraft
     bool isNew = false; ///< a kernel Kaggle does not have yet: a title is required
     KernelFolderMetadata metadata;
     SaveKernelRequest request;
+    /// Kernel: the version Kaggle had when it was pulled (a later one means a push went out).
+    qint64 pulledVersion = 0;
 
     /// "" is CPU. Also sets the deprecated enable_gpu / enable_tpu flags to match, so an old
     /// enable_gpu cannot turn a CPU choice into a P100.

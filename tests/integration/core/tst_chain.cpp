@@ -561,6 +561,72 @@ private slots:
             QCOMPARE(s.state, QStringLiteral("complete"));
         QVERIFY(anyContains(logTexts(m_runner->log(id)), QStringLiteral("after a restart")));
     }
+
+    /// Closes KaggleDeck as if it died while pushing step 2: the step has no session yet and
+    /// notes the version it pushed over. Returns the chain.
+    ChainId crashWhilePushingStep2(qint64 versionAdded)
+    {
+        load(scenario({step(), step(), step()}));
+        makeDeck();
+        ChainSpec spec;
+        spec.rules.maxRuns = 2;
+        const ChainId id = makeChain(spec);
+        if (!m_runner->start(id).ok())
+            return 0;
+        if (!drive([&] {
+                const auto steps = m_runner->steps(id);
+                return steps.size() == 2 && steps.last().sessionId != 0;
+            }))
+            return 0;
+        m_runner = nullptr;
+        m_deck.reset();
+        // What the store holds when the process dies between SaveKernel and its answer.
+        ChainStepRecord pushing = m_store->chainSteps(id).last();
+        pushing.sessionId = 0;
+        pushing.state = QStringLiteral("committing");
+        pushing.note = QStringLiteral("pushing over version %1")
+                           .arg(m_sim->kernelVersionCount(kRef) - versionAdded);
+        if (!m_store->saveChainStep(pushing).ok())
+            return 0;
+        ChainRecord record = *m_store->chain(id);
+        record.state = QStringLiteral("committing");
+        if (!m_store->updateChain(record).ok())
+            return 0;
+        return id;
+    }
+
+    void restartDuringAPushThatWentOutDoesNotPushAgain()
+    {
+        const ChainId id = crashWhilePushingStep2(1); // Kaggle has the pushed version
+        QVERIFY(id);
+        QCOMPARE(pushes(), 2);
+        openStore();
+        makeDeck();
+        QVERIFY2(drive([&] { return settled(id); }), qPrintable(why(id)));
+        QCOMPARE(m_runner->state(id), ChainRunner::State::Done);
+        QCOMPARE(pushes(), 2); // step 2 was not pushed twice
+        const auto steps = m_runner->steps(id);
+        QCOMPARE(steps.size(), 2);
+        QVERIFY(steps.last().sessionId != 0);
+        QCOMPARE(steps.last().state, QStringLiteral("complete"));
+        QVERIFY2(anyContains(logTexts(m_runner->log(id)), QStringLiteral("went out")),
+                 qPrintable(why(id)));
+    }
+
+    void restartDuringAPushThatDidNotGoOutPushesIt()
+    {
+        const ChainId id = crashWhilePushingStep2(0); // Kaggle never got the push
+        QVERIFY(id);
+        QCOMPARE(pushes(), 2);
+        openStore();
+        makeDeck();
+        QVERIFY2(drive([&] { return settled(id); }), qPrintable(why(id)));
+        QCOMPARE(m_runner->state(id), ChainRunner::State::Done);
+        QCOMPARE(pushes(), 3);
+        QCOMPARE(m_runner->steps(id).size(), 2);
+        QVERIFY2(anyContains(logTexts(m_runner->log(id)), QStringLiteral("did not go out")),
+                 qPrintable(why(id)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestChain)
