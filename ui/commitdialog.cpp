@@ -36,25 +36,6 @@ namespace kd {
 
 namespace {
 
-/// Grows a dialog to the height its word-wrapped labels need at its width: top-level windows
-/// do not follow height-for-width by themselves.
-void fitHeight(QWidget *dialog)
-{
-    QLayout *layout = dialog->layout();
-    if (!layout)
-        return;
-    layout->activate();
-    const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width())
-                                                   : layout->totalSizeHint().height();
-    if (needed > dialog->height())
-        dialog->resize(dialog->width(), needed);
-}
-
-QString colourSheet(const QColor &colour)
-{
-    return QStringLiteral("QLabel { color: %1; }").arg(colour.name());
-}
-
 QStringList lines(const QPlainTextEdit *edit)
 {
     QStringList out;
@@ -64,18 +45,6 @@ QStringList lines(const QPlainTextEdit *edit)
             out.append(item);
     }
     return out;
-}
-
-/// The machine a session gets when machine_shape is empty (legacy enable_gpu / enable_tpu).
-QString effectiveShape(const SaveKernelRequest &r)
-{
-    if (!r.machineShape.isEmpty())
-        return r.machineShape;
-    if (r.enableTpu)
-        return QStringLiteral("TpuV38");
-    if (r.enableGpu)
-        return QStringLiteral("NvidiaTeslaP100");
-    return {};
 }
 
 QString acceleratorText(const QString &shape)
@@ -370,7 +339,7 @@ void CommitDialog::changeEvent(QEvent *event)
     showErrors();
     updateQuota();
     if (!m_limitText->text().isEmpty())
-        m_limitText->setStyleSheet(colourSheet(theme::warningColor(palette())));
+        m_limitText->setStyleSheet(theme::labelColourSheet(theme::warningColor(palette())));
 }
 
 QWidget *CommitDialog::sourceEdit(QPlainTextEdit *&edit, CommitField field, const QString &name,
@@ -519,7 +488,7 @@ void CommitDialog::fillFields()
                            ? QDir::toNativeSeparators(
                                  QDir(m_draft->folder).absoluteFilePath(m_draft->metadata.codeFile))
                            : tr("Pulled from Kaggle"));
-    const QString shape = effectiveShape(r);
+    const QString shape = effectiveMachineShape(r);
     int index = m_accelerator->findData(shape);
     if (index < 0)
         index = 0;
@@ -631,19 +600,19 @@ void CommitDialog::showErrors()
             label->clear();
             continue;
         }
-        label->setStyleSheet(colourSheet(e.isEmpty() ? warning : danger));
+        label->setStyleSheet(theme::labelColourSheet(e.isEmpty() ? warning : danger));
         label->setText((e.isEmpty() ? w : e).join(u'\n'));
         label->show();
     }
     m_commit->setEnabled(m_draft && !m_busy && !m_pushed && m_validation.isEmpty());
-    fitHeight(this);
+    theme::fitHeight(this);
 }
 
 void CommitDialog::updateQuota()
 {
     if (!m_draft) {
         m_quota->setText(tr("The quota this run may use shows once a kernel is loaded."));
-        m_quota->setStyleSheet(colourSheet(theme::mutedColor(palette())));
+        m_quota->setStyleSheet(theme::labelColourSheet(theme::mutedColor(palette())));
         return;
     }
     if (m_draft->request.kernelExecutionType == KernelExecutionType::QuickSave) {
@@ -653,7 +622,8 @@ void CommitDialog::updateQuota()
     }
     const QuotaEffect effect = CommitService::quotaEffect(*m_draft, m_deck->quotaModel());
     m_quota->setText(effect.text);
-    m_quota->setStyleSheet(effect.fits ? QString() : colourSheet(theme::warningColor(palette())));
+    m_quota->setStyleSheet(effect.fits ? QString()
+                                       : theme::labelColourSheet(theme::warningColor(palette())));
     m_quota->setProperty("fits", effect.fits);
 }
 
@@ -746,7 +716,7 @@ void CommitDialog::onOutcome(const CommitOutcome &outcome)
         m_commit->hide();
         m_cancel->setText(tr("Close"));
         m_cancel->setDefault(true);
-        m_status->setStyleSheet(colourSheet(theme::warningColor(palette())));
+        m_status->setStyleSheet(theme::labelColourSheet(theme::warningColor(palette())));
         m_status->setText(tr("Pushed version %1 of %2, but Kaggle dropped the sources marked "
                              "above; the run goes on without them.")
                               .arg(outcome.receipt.versionNumber)
@@ -766,9 +736,9 @@ void CommitDialog::onOutcome(const CommitOutcome &outcome)
             u' ' +
             tr("Queue it and KaggleDeck pushes it by itself as soon as a watched run frees a "
                "GPU slot, even after a restart."));
-        m_limitText->setStyleSheet(colourSheet(theme::warningColor(palette())));
+        m_limitText->setStyleSheet(theme::labelColourSheet(theme::warningColor(palette())));
         m_limitBox->show();
-        fitHeight(this);
+        theme::fitHeight(this);
         m_queue->setDefault(true);
         m_queue->setFocus();
         return;
@@ -789,7 +759,7 @@ void CommitDialog::onOutcome(const CommitOutcome &outcome)
                 {CommitField::General,
                  tr("Kaggle refused the commit: %1").arg(apiErrorText(*outcome.error, subject))}};
         }
-        m_status->setStyleSheet(colourSheet(theme::dangerColor(palette())));
+        m_status->setStyleSheet(theme::labelColourSheet(theme::dangerColor(palette())));
         m_status->setText(general ? tr("Nothing was committed.")
                                   : tr("Kaggle refused the commit; nothing was committed. Fix "
                                        "the marked fields and try again."));

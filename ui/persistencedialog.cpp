@@ -18,28 +18,7 @@
 
 namespace kd {
 
-namespace {
-
-/// Grows a dialog to the height its word-wrapped labels need at its width: top-level windows
-/// do not follow height-for-width by themselves.
-void fitHeight(QWidget *dialog)
-{
-    QLayout *layout = dialog->layout();
-    if (!layout)
-        return;
-    layout->activate();
-    const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width())
-                                                   : layout->totalSizeHint().height();
-    if (needed > dialog->height())
-        dialog->resize(dialog->width(), needed);
-}
-
-QString colourSheet(const QColor &colour)
-{
-    return QStringLiteral("QLabel { color: %1; }").arg(colour.name());
-}
-
-} // namespace
+namespace {} // namespace
 
 PersistenceDialog::PersistenceDialog(Deck *deck, QList<RunId> runs, QWidget *parent)
     : QDialog(parent), m_deck(deck)
@@ -89,7 +68,7 @@ PersistenceDialog::PersistenceDialog(Deck *deck, QList<RunId> runs, QWidget *par
     m_error = new QLabel(this);
     m_error->setObjectName(QStringLiteral("persistenceError"));
     m_error->setWordWrap(true);
-    m_error->setStyleSheet(colourSheet(theme::dangerColor(palette())));
+    m_error->setStyleSheet(theme::labelColourSheet(theme::dangerColor(palette())));
     m_error->hide();
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
@@ -110,7 +89,7 @@ PersistenceDialog::PersistenceDialog(Deck *deck, QList<RunId> runs, QWidget *par
     const int height = m_runs.size() > 2 ? fontMetrics().lineSpacing() * 40 : sizeHint().height();
     resize(std::max(sizeHint().width(), width), height);
     if (m_runs.size() <= 2)
-        fitHeight(this);
+        theme::fitHeight(this);
 }
 
 QWidget *PersistenceDialog::runBox(RunId run, const RunState &state, QWidget *parent)
@@ -180,11 +159,11 @@ void PersistenceDialog::updateRow(RunId run)
     const PersistenceMode mode = selectedMode(run);
     it->effect->setText(tr("For committed runs: %1").arg(persistence::committedRunEffect(mode)));
     it->effect->setStyleSheet(persistence::wantsVariables(mode)
-                                  ? colourSheet(theme::warningColor(palette()))
+                                  ? theme::labelColourSheet(theme::warningColor(palette()))
                                   : QString());
     it->mirror->setVisible(persistence::carriesFiles(mode));
     if (m_save) // built: the dialog has its layout
-        fitHeight(this);
+        theme::fitHeight(this);
 }
 
 void PersistenceDialog::changeEvent(QEvent *event)
@@ -192,7 +171,7 @@ void PersistenceDialog::changeEvent(QEvent *event)
     QDialog::changeEvent(event);
     if (event->type() != QEvent::PaletteChange || !m_error)
         return;
-    m_error->setStyleSheet(colourSheet(theme::dangerColor(palette())));
+    m_error->setStyleSheet(theme::labelColourSheet(theme::dangerColor(palette())));
     for (RunId run : std::as_const(m_runs))
         updateRow(run);
 }
@@ -249,7 +228,7 @@ void PersistenceDialog::save()
     if (!problems.isEmpty()) {
         m_error->setText(tr("Could not save:\n%1").arg(problems.join(u'\n')));
         m_error->show();
-        fitHeight(this);
+        theme::fitHeight(this);
         return;
     }
     accept();

@@ -2,6 +2,8 @@
 
 #include <QApplication>
 #include <QFile>
+#include <QLayout>
+#include <QWidget>
 #include <QPainter>
 #include <QPixmap>
 #include <QStyle>
@@ -203,6 +205,23 @@ QColor dangerColor(const QPalette &palette)
 QColor mutedColor(const QPalette &palette)
 {
     return palette.color(QPalette::Disabled, QPalette::Text);
+}
+
+QString labelColourSheet(const QColor &colour)
+{
+    return QStringLiteral("QLabel { color: %1; }").arg(colour.name());
+}
+
+void fitHeight(QWidget *dialog)
+{
+    QLayout *layout = dialog->layout();
+    if (!layout)
+        return;
+    layout->activate();
+    const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(dialog->width())
+                                                   : layout->totalSizeHint().height();
+    if (needed > dialog->height())
+        dialog->resize(dialog->width(), needed);
 }
 
 } // namespace kd::theme

@@ -7,6 +7,8 @@
 #include <QPalette>
 #include <QString>
 
+class QWidget;
+
 namespace kd::theme {
 
 enum class Appearance { System, Light, Dark };
@@ -32,5 +34,11 @@ QIcon icon(const QString &name, const QPalette &palette);
 QColor warningColor(const QPalette &palette); ///< orange: under an hour left
 QColor dangerColor(const QPalette &palette);  ///< red: under 30 minutes left, failures
 QColor mutedColor(const QPalette &palette);   ///< grey: stale, secondary text
+/// A style sheet that colours a QLabel's text.
+QString labelColourSheet(const QColor &colour);
+
+/// Grows a dialog to the height its word-wrapped labels need at its width: top-level windows
+/// do not follow height-for-width by themselves.
+void fitHeight(QWidget *dialog);
 
 } // namespace kd::theme

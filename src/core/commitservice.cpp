@@ -25,18 +25,6 @@ bool isOwnerSlug(const QString &value)
            !parts.at(1).trimmed().isEmpty();
 }
 
-/// The machine a session will get when machine_shape is empty (kaggle-api.md 4, #821).
-QString effectiveShape(const SaveKernelRequest &r)
-{
-    if (!r.machineShape.isEmpty())
-        return r.machineShape;
-    if (r.enableTpu)
-        return QStringLiteral("TpuV38");
-    if (r.enableGpu)
-        return QStringLiteral("NvidiaTeslaP100");
-    return {};
-}
-
 QString canonicalShape(const QString &shape)
 {
     for (const QString &known : knownMachineShapes()) {
@@ -233,6 +221,17 @@ void CommitService::prepareFromKernel(const KernelRef &ref, DraftCallback done)
     });
 }
 
+QString effectiveMachineShape(const SaveKernelRequest &r)
+{
+    if (!r.machineShape.isEmpty())
+        return r.machineShape;
+    if (r.enableTpu)
+        return QStringLiteral("TpuV38");
+    if (r.enableGpu)
+        return QStringLiteral("NvidiaTeslaP100");
+    return {};
+}
+
 QList<FieldError> CommitService::validate(const CommitDraft &draft)
 {
     const SaveKernelRequest &r = draft.request;
@@ -266,7 +265,7 @@ QList<FieldError> CommitService::validate(const CommitDraft &draft)
         fail(CommitField::Accelerator,
              QStringLiteral("\"%1\" is not a known accelerator (known: %2)")
                  .arg(r.machineShape, knownMachineShapes().join(QStringLiteral(", "))));
-    const Accelerator a = acceleratorOf(effectiveShape(r));
+    const Accelerator a = acceleratorOf(effectiveMachineShape(r));
     const double cap = QuotaForecast::runCapSeconds(a);
     if (r.sessionTimeoutSeconds < 0 || r.sessionTimeoutSeconds > cap)
         fail(CommitField::Timeout,
@@ -354,7 +353,7 @@ std::optional<int> CommitService::gpuSessionLimit(const ApiError &error)
 QuotaEffect CommitService::quotaEffect(const CommitDraft &draft, const QuotaModel *quota)
 {
     QuotaEffect e;
-    e.accelerator = acceleratorOf(effectiveShape(draft.request));
+    e.accelerator = acceleratorOf(effectiveMachineShape(draft.request));
     if (e.accelerator == Accelerator::None) {
         e.text = QStringLiteral("This run uses no GPU quota (CPU only).");
         return e;
@@ -465,7 +464,7 @@ void CommitService::onPushed(const SaveKernelRequest &sent, const SaveKernelResp
                 o.receipt.runId = *run;
                 // A quick save runs nothing, so there is no session to track.
                 if (sent.kernelExecutionType != KernelExecutionType::QuickSave)
-                    m_monitor->notePush(*run, response.versionNumber, effectiveShape(sent),
+                    m_monitor->notePush(*run, response.versionNumber, effectiveMachineShape(sent),
                                         sent.sessionTimeoutSeconds);
             }
         }

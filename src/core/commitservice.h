@@ -71,6 +71,10 @@ struct CommitDraft
     void setQuickSave(bool quickSave);
 };
 
+/// The machine a session will get: machine_shape, or when it is empty the legacy enable_tpu /
+/// enable_gpu flags (kaggle-api.md 4, #821); "" is CPU.
+QString effectiveMachineShape(const SaveKernelRequest &request);
+
 /// What committing a draft would cost in quota, as the dialog shows it before pushing.
 struct QuotaEffect
 {
