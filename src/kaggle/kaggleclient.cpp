@@ -18,7 +18,8 @@ namespace {
 constexpr int kMaxPages = 1000;
 /// How often a request held back by the admission check asks again.
 constexpr int kAdmissionRetryMs = 250;
-constexpr qint64 kMaxPersistedLogBytes = 256LL * 1024 * 1024;
+/// The same cap as a session's log archive (LogArchive): more would not be kept anyway.
+constexpr qint64 kMaxPersistedLogBytes = 64LL * 1024 * 1024;
 // Kaggle's load balancer drops idle SSE connections after about three minutes; a silent stream
 // past this is a stalled peer, not a quiet training run.
 constexpr int kLogStreamStallMs = 240'000;
@@ -849,6 +850,16 @@ void KaggleClient::downloadGet(CallId id, const std::shared_ptr<DownloadState> &
 // ---------------------------------------------------------------------------------------------
 // Log stream (kaggle-api.md 3.6)
 
+namespace {
+ApiError persistedLogTooLarge()
+{
+    return ApiError::make(ApiError::Kind::Protocol,
+                          QStringLiteral("log stream: the persisted log is larger than %1 MB; "
+                                         "KaggleDeck keeps what it streamed live")
+                              .arg(kMaxPersistedLogBytes >> 20));
+}
+} // namespace
+
 KaggleClient::CallId KaggleClient::streamLogs(const KernelRef &ref, const QObject *context,
                                               LogStreamHandlers handlers)
 {
@@ -887,11 +898,7 @@ KaggleClient::CallId KaggleClient::streamLogs(const KernelRef &ref, const QObjec
             return;
         }
         if (state->tooLarge) {
-            deliver<bool>(id, handlers.onFinished,
-                          ApiError::make(ApiError::Kind::Protocol,
-                                         QStringLiteral("log stream: the persisted log is larger "
-                                                        "than %1 MB")
-                                             .arg(kMaxPersistedLogBytes >> 20)));
+            deliver<bool>(id, handlers.onFinished, persistedLogTooLarge());
             return;
         }
         if (response.error != net::NetError::None) {
@@ -928,20 +935,34 @@ KaggleClient::CallId KaggleClient::streamLogs(const KernelRef &ref, const QObjec
         if (status == 200 && onOpen && alive())
             onOpen(state->live);
     };
-    callbacks.onData = [state, alive, onEvents = handlers.onEvents](const QByteArray &chunk) {
+    callbacks.onData = [this, id, state, alive, onEvents = handlers.onEvents,
+                        done = handlers.onFinished](const QByteArray &chunk) {
         if (state->live) {
             const QList<LogEvent> events = state->parser.feed(chunk);
             if (!events.isEmpty() && onEvents && alive())
                 onEvents(events);
             return;
         }
+        if (state->tooLarge)
+            return;
         if (state->buffer.size() + chunk.size() > kMaxPersistedLogBytes) {
             state->tooLarge = true;
             state->buffer.clear();
+            state->buffer.squeeze();
+            // Stop now rather than read the rest of a huge body (outside curl's callback).
+            QTimer::singleShot(0, this, [this, id, done] {
+                Call *c = findCall(id);
+                if (!c)
+                    return;
+                if (c->netId) {
+                    m_http->cancel(c->netId);
+                    c->netId = 0;
+                }
+                deliver<bool>(id, done, persistedLogTooLarge());
+            });
             return;
         }
-        if (!state->tooLarge)
-            state->buffer += chunk;
+        state->buffer += chunk;
     };
     send(call, std::move(request), std::move(callbacks));
     return id;
