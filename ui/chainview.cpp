@@ -4,31 +4,25 @@
 #include "chartstyle.h"
 #include "deck.h"
 #include "format.h"
+#include "metricschart.h"
 #include "metricseriesmodel.h"
 #include "quotaforecast.h"
 #include "store.h"
 #include "theme.h"
 
-#include <QCategoryAxis>
-#include <QChart>
-#include <QChartView>
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QLegend>
-#include <QLineSeries>
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSplitter>
-#include <QStackedWidget>
 #include <QTableWidget>
 #include <QTime>
 #include <QTimer>
-#include <QValueAxis>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -39,7 +33,6 @@ namespace kd {
 namespace {
 
 using State = ChainRunner::State;
-using XAxis = MetricSeriesModel::XAxis;
 
 enum StepColumn {
     StepNumberColumn,
@@ -124,7 +117,7 @@ QString formatValue(double v)
     const double a = std::abs(v);
     if (a != 0 && (a < 1e-3 || a >= 1e6))
         return QLocale().toString(v, 'e', 3);
-    return QLocale().toString(v, 'g', 5);
+    return QLocale().toString(v, 'g', 6);
 }
 
 } // namespace
@@ -135,11 +128,7 @@ struct ChainView::Private
     Deck *deck = nullptr;
     ChainRunner *runner = nullptr;
     ChainId id = 0;
-    MetricSeriesModel model;
-    QString wantedSeries;
-    bool updatingCombo = false;
     QTimer liveTimer;
-    QTimer redrawTimer;
 
     QComboBox *picker = nullptr;
     QLabel *stateLabel = nullptr;
@@ -151,18 +140,11 @@ struct ChainView::Private
     QPushButton *resumeButton = nullptr;
     QPushButton *abortButton = nullptr;
     QTableWidget *steps = nullptr;
-    QComboBox *seriesCombo = nullptr;
-    QLabel *chartInfo = nullptr;
-    QStackedWidget *chartStack = nullptr;
-    QLabel *chartEmpty = nullptr;
-    QChartView *chartView = nullptr;
-    QChart *chart = nullptr;
-    QValueAxis *xAxis = nullptr;
-    QValueAxis *yAxis = nullptr;
-    QCategoryAxis *stepAxis = nullptr;
-    QLineSeries *line = nullptr;
-    QList<QLineSeries *> boundaryLines;
+    MetricsChart *metrics = nullptr;
+    QLabel *bestPerStep = nullptr;
     QPlainTextEdit *log = nullptr;
+    QSplitter *lower = nullptr;
+    bool lowerSized = false;
 
     void build();
     QWidget *buildChart();
@@ -172,17 +154,13 @@ struct ChainView::Private
     void refreshSteps();
     void refreshSessions();
     void loadLog();
-    void syncSeriesCombo();
-    void redraw();
-    void showEmpty(const QString &text);
+    void refreshBestPerStep();
     void act(Result<Done> (ChainRunner::*action)(ChainId));
-    bool axisHasValues(XAxis axis) const;
     void applyPalette();
 };
 
 void ChainView::Private::build()
 {
-    model.setStore(deck->store());
     q->setObjectName(QStringLiteral("chainView"));
 
     picker = new QComboBox(q);
@@ -265,11 +243,11 @@ void ChainView::Private::build()
     ll->addWidget(new QLabel(tr("Chain log"), logBox));
     ll->addWidget(log, 1);
 
-    auto *lower = new QSplitter(Qt::Horizontal, q);
+    lower = new QSplitter(Qt::Horizontal, q);
     lower->addWidget(buildChart());
     lower->addWidget(logBox);
-    lower->setStretchFactor(0, 3);
-    lower->setStretchFactor(1, 2);
+    lower->setStretchFactor(0, 1);
+    lower->setStretchFactor(1, 1);
     lower->setChildrenCollapsible(false);
 
     auto *split = new QSplitter(Qt::Vertical, q);
@@ -320,11 +298,6 @@ void ChainView::Private::build()
         log->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss  ")) + text);
         log->verticalScrollBar()->setValue(log->verticalScrollBar()->maximum());
     });
-    QObject::connect(deck, &Deck::metricsAdded, q,
-                     [this](RunId, SessionId session, const QList<MetricPoint> &points) {
-                         if (model.sessions().contains(session))
-                             model.appendPoints(points);
-                     });
     // GPU hours of a running step grow without any chain signal.
     liveTimer.setInterval(10'000);
     QObject::connect(&liveTimer, &QTimer::timeout, q, [this] {
@@ -341,76 +314,25 @@ void ChainView::Private::build()
 QWidget *ChainView::Private::buildChart()
 {
     auto *box = new QWidget(q);
-    seriesCombo = new QComboBox(box);
-    seriesCombo->setObjectName(QStringLiteral("chainSeriesCombo"));
-    seriesCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    seriesCombo->setMinimumContentsLength(10);
-    auto *seriesLabel = new QLabel(tr("M&etric:"), box);
-    seriesLabel->setBuddy(seriesCombo);
-    chartInfo = new QLabel(box);
-    chartInfo->setObjectName(QStringLiteral("chainChartInfo"));
-    chartInfo->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    auto *row = new QHBoxLayout;
-    row->setContentsMargins(0, 0, 0, 0);
-    row->addWidget(seriesLabel);
-    row->addWidget(seriesCombo);
-    row->addStretch(1);
-
-    chartStack = new QStackedWidget(box);
-    chartStack->setObjectName(QStringLiteral("chainChartStack"));
-    chartEmpty = new QLabel(box);
-    chartEmpty->setObjectName(QStringLiteral("chainChartEmpty"));
-    chartEmpty->setAlignment(Qt::AlignCenter);
-    chartEmpty->setWordWrap(true);
-    chartEmpty->setMargin(16);
-    chartStack->addWidget(chartEmpty);
-
-    chart = new QChart;
-    chart->setMargins(QMargins(4, 4, 12, 4));
-    chart->legend()->hide();
-    xAxis = new QValueAxis;
-    yAxis = new QValueAxis;
-    stepAxis = new QCategoryAxis;
-    stepAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-    stepAxis->setGridLineVisible(false);
-    stepAxis->setLineVisible(false);
-    chart->addAxis(xAxis, Qt::AlignBottom);
-    chart->addAxis(yAxis, Qt::AlignLeft);
-    chart->addAxis(stepAxis, Qt::AlignTop);
-    line = new QLineSeries;
-    chart->addSeries(line);
-    line->attachAxis(xAxis);
-    line->attachAxis(yAxis);
-    chartView = new QChartView(chart, box);
-    chartView->setObjectName(QStringLiteral("chainChart"));
-    chartView->setRenderHint(QPainter::Antialiasing);
-    chartView->setFrameShape(QFrame::NoFrame);
-    chartView->setMinimumHeight(180);
-    chartStack->addWidget(chartView);
-
+    metrics = new MetricsChart(deck, box);
+    metrics->setObjectName(QStringLiteral("chainMetrics"));
+    metrics->setMinimumHeight(200);
+    metrics->setSessions({});
+    // The best value of each step, as the "not improved for K runs" rule compares them.
+    bestPerStep = new QLabel(box);
+    bestPerStep->setObjectName(QStringLiteral("chainBestPerStep"));
+    bestPerStep->setWordWrap(true);
+    bestPerStep->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    bestPerStep->setContentsMargins(6, 0, 6, 0);
     auto *layout = new QVBoxLayout(box);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addLayout(row);
-    layout->addWidget(chartStack, 1);
-    chartInfo->setWordWrap(true);
-    chartInfo->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    layout->addWidget(chartInfo);
-
-    redrawTimer.setSingleShot(true);
-    redrawTimer.setInterval(100);
-    QObject::connect(&redrawTimer, &QTimer::timeout, q, [this] { redraw(); });
-    const auto later = [this] { redrawTimer.start(); };
-    QObject::connect(&model, &QAbstractItemModel::modelReset, q, later);
-    QObject::connect(&model, &QAbstractItemModel::rowsInserted, q, later);
-    QObject::connect(&model, &QAbstractItemModel::dataChanged, q, later);
-    QObject::connect(&model, &MetricSeriesModel::availableSeriesChanged, q,
-                     [this] { syncSeriesCombo(); });
-    QObject::connect(seriesCombo, &QComboBox::currentIndexChanged, q, [this] {
-        if (updatingCombo)
-            return;
-        wantedSeries = seriesCombo->currentText();
-        model.setSeries(wantedSeries);
-    });
+    layout->addWidget(metrics, 1);
+    layout->addWidget(bestPerStep);
+    const MetricSeriesModel *model = metrics->model();
+    const auto refresh = [this] { refreshBestPerStep(); };
+    QObject::connect(model, &QAbstractItemModel::modelReset, q, refresh);
+    QObject::connect(model, &QAbstractItemModel::rowsInserted, q, refresh);
+    QObject::connect(model, &QAbstractItemModel::dataChanged, q, refresh);
     return box;
 }
 
@@ -435,11 +357,10 @@ void ChainView::Private::load()
 {
     actionError->hide();
     const auto chain = runner->chain(id);
-    wantedSeries = chain ? chain->rules.metric : QString();
+    metrics->setCurrentSeries(chain ? chain->rules.metric : QString());
     refreshHeader();
     refreshSteps();
     loadLog();
-    model.clear();
     refreshSessions();
 }
 
@@ -607,13 +528,7 @@ void ChainView::Private::refreshSteps()
 
 void ChainView::Private::refreshSessions()
 {
-    const QList<SessionId> sessions = id ? runner->sessions(id) : QList<SessionId>();
-    if (sessions == model.sessions() && !sessions.isEmpty()) {
-        return;
-    }
-    model.showSessions(sessions, wantedSeries);
-    syncSeriesCombo();
-    redraw();
+    metrics->setSessions(id ? runner->sessions(id) : QList<SessionId>());
 }
 
 void ChainView::Private::loadLog()
@@ -628,175 +543,19 @@ void ChainView::Private::loadLog()
     log->verticalScrollBar()->setValue(log->verticalScrollBar()->maximum());
 }
 
-void ChainView::Private::syncSeriesCombo()
+void ChainView::Private::refreshBestPerStep()
 {
-    const QStringList names = model.availableSeries();
-    QString pick = wantedSeries;
-    if (!names.contains(pick))
-        pick = names.isEmpty() ? QString() : names.constFirst();
-    QStringList current;
-    for (int i = 0; i < seriesCombo->count(); ++i)
-        current << seriesCombo->itemText(i);
-    updatingCombo = true;
-    if (current != names) {
-        seriesCombo->clear();
-        seriesCombo->addItems(names);
-    }
-    seriesCombo->setCurrentIndex(int(names.indexOf(pick)));
-    seriesCombo->setEnabled(!names.isEmpty());
-    updatingCombo = false;
-    if (model.series() != pick)
-        model.setSeries(pick);
-}
-
-bool ChainView::Private::axisHasValues(XAxis axis) const
-{
-    if (axis == XAxis::Time)
-        return true;
-    const int column =
-        axis == XAxis::Step ? MetricSeriesModel::StepColumn : MetricSeriesModel::EpochColumn;
-    for (int r = 0; r < model.rowCount(); ++r) {
-        const double v = model.data(model.index(r, column), MetricSeriesModel::RawRole).toDouble();
-        if (axis == XAxis::Step ? v >= 0 : std::isfinite(v))
-            return true;
-    }
-    return false;
-}
-
-void ChainView::Private::showEmpty(const QString &text)
-{
-    chartEmpty->setText(text);
-    chartStack->setCurrentIndex(0);
-    chartInfo->clear();
-    line->clear();
-    for (QLineSeries *s : std::as_const(boundaryLines)) {
-        chart->removeSeries(s);
-        delete s;
-    }
-    boundaryLines.clear();
-}
-
-void ChainView::Private::redraw()
-{
-    redrawTimer.stop();
-    const int rows = model.rowCount();
-    if (id == 0 || rows == 0 || model.series().isEmpty()) {
-        showEmpty(id == 0 ? tr("No chain selected.")
-                          : tr("No metrics from the chain's runs yet. The series of every step "
-                               "is joined here, with a dashed line where each step begins."));
-        return;
-    }
-    XAxis axis = XAxis::Step;
-    if (!axisHasValues(axis))
-        axis = axisHasValues(XAxis::Epoch) ? XAxis::Epoch : XAxis::Time;
-    if (model.xAxis() != axis)
-        model.setXAxis(axis);
-
-    QList<QPointF> points;
-    double xMin = 0, xMax = 0, yMin = 0, yMax = 0;
-    bool first = true;
-    const double scale = axis == XAxis::Time ? 60 : 1;
-    for (int r = 0; r < rows; ++r) {
-        const double x =
-            model.data(model.index(r, MetricSeriesModel::XColumn), MetricSeriesModel::RawRole)
-                .toDouble() /
-            scale;
-        const double v =
-            model.data(model.index(r, MetricSeriesModel::ValueColumn), MetricSeriesModel::RawRole)
-                .toDouble();
-        if (!std::isfinite(x) || !std::isfinite(v))
-            continue;
-        if (first) {
-            xMin = xMax = x;
-            yMin = yMax = v;
-            first = false;
-        }
-        xMin = std::min(xMin, x);
-        xMax = std::max(xMax, x);
-        yMin = std::min(yMin, v);
-        yMax = std::max(yMax, v);
-        points << QPointF(x, v);
-    }
-    if (points.isEmpty()) {
-        showEmpty(tr("Every value of %1 is NaN or infinite.").arg(model.series()));
-        return;
-    }
-    line->replace(points);
-    line->setPointsVisible(points.size() < 40);
-    if (xMax - xMin < 1e-9) {
-        xMin -= 0.5;
-        xMax += 0.5;
-    }
-    xAxis->setRange(xMin, xMax);
-    xAxis->setTitleText(axis == XAxis::Step    ? tr("step, runs joined")
-                        : axis == XAxis::Epoch ? tr("epoch, runs joined")
-                                               : tr("log time (minutes), runs joined"));
-    ChartStyle::setNiceTicks(xAxis, std::clamp(chartView->width() / 110, 3, 10));
-    double pad = (yMax - yMin) * 0.06;
-    if (pad <= 0)
-        pad = std::max(std::abs(yMax) * 0.1, 0.5);
-    const double yLow = yMin >= 0 && yMin - pad < 0 ? 0 : yMin - pad;
-    yAxis->setRange(yLow, yMax + pad);
-    ChartStyle::setNiceTicks(yAxis, std::clamp(chartView->height() / 60, 3, 8));
-    yAxis->setTitleText(model.series());
-
-    // The step each shown session belongs to, for the labels above the boundaries.
-    QHash<SessionId, int> stepOf;
-    for (const ChainStepRecord &s : runner->steps(id))
-        stepOf.insert(s.sessionId, s.step);
-    for (QLineSeries *s : std::as_const(boundaryLines)) {
-        chart->removeSeries(s);
-        delete s;
-    }
-    boundaryLines.clear();
-    while (stepAxis->count() > 0)
-        stepAxis->remove(stepAxis->categoriesLabels().constLast());
-    stepAxis->setStartValue(xMin);
-    QPen dashed(ChartStyle::mutedTextColor(q->palette()));
-    dashed.setStyle(Qt::DashLine);
-    dashed.setWidthF(1.2);
-    double lastEnd = xMin;
-    for (int r = 0; r < rows; ++r) {
-        if (!model.data(model.index(r, 0), MetricSeriesModel::IsBoundaryRole).toBool())
-            continue;
-        const double bx =
-            model.data(model.index(r, MetricSeriesModel::XColumn), MetricSeriesModel::RawRole)
-                .toDouble() /
-            scale;
-        const SessionId sid =
-            model.data(model.index(r, 0), MetricSeriesModel::SessionIdRole).toLongLong();
-        const QString label = tr("step %1").arg(stepOf.value(sid, 0));
-        auto *b = new QLineSeries;
-        b->append(bx, yAxis->min());
-        b->append(bx, yAxis->max());
-        b->setPen(dashed);
-        chart->addSeries(b);
-        b->attachAxis(xAxis);
-        b->attachAxis(yAxis);
-        boundaryLines << b;
-        if (bx > lastEnd) {
-            stepAxis->append(label, bx);
-            lastEnd = bx;
-        }
-    }
-    stepAxis->setRange(xMin, xMax);
-    stepAxis->setVisible(!boundaryLines.isEmpty());
-    ChartStyle::apply(chart, q->palette());
-    line->setPen(QPen(ChartStyle::seriesColor(0, q->palette()), 2));
-
-    QStringList info;
-    const double best = model.bestValue();
-    if (std::isfinite(best))
-        info << (MetricSeriesModel::lowerIsBetter(model.series())
-                     ? tr("lowest %1").arg(formatValue(best))
-                     : tr("highest %1").arg(formatValue(best)));
+    const MetricSeriesModel *model = metrics->model();
     QStringList perStep;
-    for (double v : model.perSessionBest())
-        perStep << (std::isfinite(v) ? formatValue(v) : QStringLiteral("—"));
-    if (perStep.size() > 1)
-        info << tr("best per step: %1").arg(perStep.join(QStringLiteral(", ")));
-    chartInfo->setText(info.join(QStringLiteral(" · ")));
-    chartStack->setCurrentIndex(1);
+    if (model->rowCount() > 0) {
+        for (double v : model->perSessionBest())
+            perStep << (std::isfinite(v) ? formatValue(v) : QStringLiteral("—"));
+    }
+    bestPerStep->setText(
+        perStep.size() > 1
+            ? tr("Best %1 per step: %2").arg(model->series(), perStep.join(QStringLiteral(", ")))
+            : QString());
+    bestPerStep->setVisible(perStep.size() > 1);
 }
 
 void ChainView::Private::act(Result<Done> (ChainRunner::*action)(ChainId))
@@ -818,18 +577,13 @@ void ChainView::Private::act(Result<Done> (ChainRunner::*action)(ChainId))
 
 void ChainView::Private::applyPalette()
 {
-    const QPalette palette = q->palette();
-    ChartStyle::apply(chartView, palette);
-    line->setPen(QPen(ChartStyle::seriesColor(0, palette), 2));
-    QPalette muted = chartEmpty->palette();
-    muted.setColor(QPalette::WindowText, ChartStyle::mutedTextColor(palette));
-    chartEmpty->setPalette(muted);
-    chartInfo->setPalette(muted);
+    QPalette muted = summary->palette();
+    muted.setColor(QPalette::WindowText, ChartStyle::mutedTextColor(q->palette()));
     summary->setPalette(muted);
+    bestPerStep->setPalette(muted);
     if (id != 0) {
         refreshHeader();
         refreshSteps();
-        redraw();
     }
 }
 
@@ -859,10 +613,22 @@ ChainId ChainView::chain() const
     return d->id;
 }
 
+void ChainView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    // Chart 55 %, log 45 % of the width it really gets: a splitter weighs a resize by the sizes
+    // it laid out while still unshown (its children's minimums, the chart's far larger).
+    if (!d->lowerSized && d->lower->width() > 0) {
+        d->lowerSized = true;
+        const int w = d->lower->width();
+        d->lower->setSizes({w * 11 / 20, w - w * 11 / 20});
+    }
+}
+
 void ChainView::changeEvent(QEvent *event)
 {
     QWidget::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange && d && d->chartView)
+    if (event->type() == QEvent::PaletteChange && d && d->bestPerStep)
         d->applyPalette();
 }
 

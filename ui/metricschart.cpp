@@ -94,6 +94,10 @@ struct MetricsChart::Private
     MetricsChart *q = nullptr;
     Deck *deck = nullptr;
     RunId run = 0;
+    /// setSessions() mode: these sessions instead of a run.
+    bool fixed = false;
+    QList<SessionId> fixedSessions;
+    QString boundaryLabel = tr("run %1"); ///< %1: the session's 1-based position
     MetricSeriesModel model;
 
     QComboBox *seriesCombo = nullptr;
@@ -117,6 +121,7 @@ struct MetricsChart::Private
 
     void build();
     void loadRun();
+    bool joined() const { return fixed || chainToggle->isChecked(); }
     void syncSeriesCombo();
     void redraw();
     void showEmpty(const QString &text);
@@ -169,8 +174,8 @@ void MetricsChart::Private::build()
     bar->addWidget(axisCombo);
     bar->addSpacing(12);
     bar->addWidget(chainToggle);
-    bar->addStretch(1);
-    bar->addWidget(info);
+    // The summary takes the rest of the row: one line while there is room for it.
+    bar->addWidget(info, 1);
     layout->addLayout(bar);
 
     stack = new QStackedWidget(q);
@@ -238,13 +243,14 @@ void MetricsChart::Private::build()
 
 void MetricsChart::Private::loadRun()
 {
-    if (run == 0) {
+    if (fixed) {
+        model.showSessions(fixedSessions, wantedSeries);
+    } else if (run == 0) {
         model.clear();
         syncSeriesCombo();
         showEmpty(tr("Select a run to see the metrics parsed from its log."));
         return;
-    }
-    if (chainToggle->isChecked()) {
+    } else if (chainToggle->isChecked()) {
         model.showRun(run, wantedSeries);
     } else {
         const std::optional<SessionRecord> latest = deck->store()->latestSession(run);
@@ -310,12 +316,19 @@ void MetricsChart::Private::showEmpty(const QString &text)
 void MetricsChart::Private::redraw()
 {
     redrawTimer.stop();
-    if (run == 0)
+    if (run == 0 && !fixed)
         return;
     const int rows = model.rowCount();
+    if (fixed && model.sessions().isEmpty()) {
+        showEmpty(tr("No runs yet. The series of every run is joined here, with a dashed line "
+                     "where each one begins."));
+        return;
+    }
     if (rows == 0 || model.series().isEmpty()) {
-        showEmpty(tr("No metrics parsed from this run's log yet.\nKaggleDeck reads Hugging Face "
-                     "Trainer, Keras, tqdm and key=value lines."));
+        showEmpty(fixed ? tr("No metrics parsed from these runs' logs yet.\nKaggleDeck reads "
+                             "Hugging Face Trainer, Keras, tqdm and key=value lines.")
+                        : tr("No metrics parsed from this run's log yet.\nKaggleDeck reads "
+                             "Hugging Face Trainer, Keras, tqdm and key=value lines."));
         return;
     }
 
@@ -382,7 +395,7 @@ void MetricsChart::Private::redraw()
         xTitle = xScale == 3600 ? tr("log time (hours)") : tr("log time (minutes)");
         break;
     }
-    if (chainToggle->isChecked() && model.sessions().size() > 1)
+    if (joined() && model.sessions().size() > 1)
         xTitle = tr("%1, sessions joined").arg(xTitle);
 
     const QList<Sample> drawn = decimate(samples, kMaxDrawnPoints);
@@ -414,7 +427,7 @@ void MetricsChart::Private::redraw()
     yAxis->setTitleText(model.series());
 
     // Session boundaries: a dashed line each, labelled on the top axis with the session's
-    // number in the run ("run 2").
+    // number in the run ("run 2") or in the list of setSessions() ("step 2").
     for (QLineSeries *s : std::as_const(boundaryLines)) {
         chart->removeSeries(s);
         delete s;
@@ -439,7 +452,8 @@ void MetricsChart::Private::redraw()
                                       MetricSeriesModel::RawRole)
                                 .toInt();
         auto *b = new QLineSeries;
-        b->setName(tr("run %1").arg(session + 1));
+        const QString label = boundaryLabel.arg(session + 1);
+        b->setName(label);
         b->append(bx, yAxis->min());
         b->append(bx, yAxis->max());
         b->setPen(dashed);
@@ -449,7 +463,7 @@ void MetricsChart::Private::redraw()
         boundaryLines.append(b);
         // Category ends must grow strictly; two sessions starting at one x share a label.
         if (bx > lastEnd) {
-            sessionAxis->append(tr("run %1").arg(session + 1), bx);
+            sessionAxis->append(label, bx);
             lastEnd = bx;
         }
     }
@@ -478,12 +492,13 @@ void MetricsChart::Private::redraw()
 
 void MetricsChart::Private::onMetrics(RunId r, SessionId session, const QList<MetricPoint> &points)
 {
-    if (r != run)
-        return;
-    if (model.sessions().contains(session)) {
+    if (model.sessions().contains(session) && (fixed || r == run)) {
         model.appendPoints(points);
         return;
     }
+    // The list of setSessions() changes only through setSessions().
+    if (fixed || r != run)
+        return;
     // A new session of the run began logging: the latest-session view moves to it and the
     // chain view grows by one; both read what the store already holds. Points of an older
     // session (a replayed archive) do not pull the latest-session view back.
@@ -548,7 +563,7 @@ void MetricsChart::Private::showTooltip(const QPointF &point, bool hovering)
     if (const double epoch = raw(MetricSeriesModel::EpochColumn).toDouble(); std::isfinite(epoch))
         where.append(tr("epoch %1").arg(QLocale().toString(epoch, 'g', 4)));
     if (model.sessions().size() > 1)
-        where.append(tr("run %1").arg(raw(MetricSeriesModel::SessionIndexColumn).toInt() + 1));
+        where.append(boundaryLabel.arg(raw(MetricSeriesModel::SessionIndexColumn).toInt() + 1));
     where.append(tr("%1 into the session")
                      .arg(format::duration(raw(MetricSeriesModel::LogTimeColumn).toDouble())));
     text += u'\n' + where.join(QStringLiteral(" · "));
@@ -567,9 +582,13 @@ MetricsChart::~MetricsChart() = default;
 
 void MetricsChart::setRun(RunId run)
 {
-    if (run == d->run)
+    if (run == d->run && !d->fixed)
         return;
     d->run = run;
+    d->fixed = false;
+    d->fixedSessions.clear();
+    d->boundaryLabel = tr("run %1");
+    d->chainToggle->show();
     d->loadRun();
 }
 
@@ -581,6 +600,29 @@ RunId MetricsChart::run() const
 void MetricsChart::setChainView(bool chain)
 {
     d->chainToggle->setChecked(chain);
+}
+
+void MetricsChart::setSessions(const QList<SessionId> &sessions, const QString &boundaryLabel)
+{
+    if (d->fixed && sessions == d->fixedSessions && boundaryLabel == d->boundaryLabel &&
+        !sessions.isEmpty())
+        return;
+    d->run = 0;
+    d->fixed = true;
+    d->fixedSessions = sessions;
+    d->boundaryLabel = boundaryLabel;
+    d->chainToggle->hide();
+    d->loadRun();
+}
+
+bool MetricsChart::isShowingSessions() const
+{
+    return d->fixed;
+}
+
+const MetricSeriesModel *MetricsChart::model() const
+{
+    return &d->model;
 }
 
 bool MetricsChart::isChainView() const

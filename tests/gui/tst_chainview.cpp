@@ -6,7 +6,11 @@
 #include "chainrunner.h"
 #include "chainview.h"
 #include "detailsfixture.h"
+#include "metricschart.h"
 
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
 #include <QJsonArray>
@@ -14,11 +18,11 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
-#include <QStackedWidget>
 #include <QTableWidget>
 #include <QTest>
 
@@ -80,6 +84,16 @@ std::string scenario(const QJsonArray &script)
         {QStringLiteral("quota"), quota},
         {QStringLiteral("kernels"), QJsonArray{kernel}}};
     return QJsonDocument(world).toJson().toStdString();
+}
+
+QList<QLineSeries *> lineSeries(QChart *chart)
+{
+    QList<QLineSeries *> out;
+    for (QAbstractSeries *s : chart->series()) {
+        if (auto *line = qobject_cast<QLineSeries *>(s))
+            out.append(line);
+    }
+    return out;
 }
 
 void setText(QLineEdit *edit, const QString &text)
@@ -282,12 +296,23 @@ private slots:
         QCOMPARE(pushes(), 2);
         QCOMPARE(cell(steps, 1, 2), QStringLiteral("complete"));
 
-        // The metric series of both steps, joined, with the step boundary.
-        auto *series = child<QComboBox>(&view, "chainSeriesCombo");
+        // The metric series of both steps, joined, with the step boundary: the Metrics tab's
+        // chart showing the chain's sessions, without its own "Chain view" toggle.
+        auto *metrics = child<MetricsChart>(&view, "chainMetrics");
+        QVERIFY(metrics->isShowingSessions());
+        QCOMPARE(metrics->run(), RunId(0));
+        QVERIFY(!child<QCheckBox>(metrics, "metricsChainToggle")->isVisible());
+        auto *series = child<QComboBox>(metrics, "metricsSeriesCombo");
         QTRY_VERIFY(series->count() > 0);
-        QTRY_COMPARE(child<QStackedWidget>(&view, "chainChartStack")->currentIndex(), 1);
-        QTRY_VERIFY2(child<QLabel>(&view, "chainChartInfo")->text().contains(u"best per step"),
-                     qPrintable(child<QLabel>(&view, "chainChartInfo")->text()));
+        QCOMPARE(metrics->currentSeries(), QStringLiteral("loss")); // the chain's rule metric
+        auto *chartView = child<QChartView>(metrics, "metricsChartView");
+        QTRY_VERIFY(chartView->isVisible());
+        QTRY_COMPARE(lineSeries(chartView->chart()).size(), 2); // the series and one boundary
+        QCOMPARE(lineSeries(chartView->chart()).at(1)->name(), QStringLiteral("step 2"));
+        QVERIFY(child<QLabel>(metrics, "metricsInfoLabel")->text().contains(u"lowest"));
+        auto *best = child<QLabel>(&view, "chainBestPerStep");
+        QTRY_VERIFY2(best->text().contains(u"per step"), qPrintable(best->text()));
+        QCOMPARE(best->text().count(u','), 1); // two steps
         QVERIFY(kd::test::saveScreenshot(&view, QStringLiteral("chain-view-paused.png")));
 
         // Resume: step 3 is committed; Abort: it finishes and the chain stops there.
@@ -311,6 +336,10 @@ private slots:
         QCOMPARE(pushes(), 3);
         QCOMPARE(steps->rowCount(), 3);
         QVERIFY2(summary->text().contains(u"3 steps of at most 4"), qPrintable(summary->text()));
+        // Step 3 joined the chart: two boundaries now, labelled with their steps.
+        QTRY_COMPARE(lineSeries(chartView->chart()).size(), 3);
+        QCOMPARE(lineSeries(chartView->chart()).at(2)->name(), QStringLiteral("step 3"));
+        QTRY_COMPARE(best->text().count(u','), 2);
         QVERIFY(kd::test::saveScreenshot(&view, QStringLiteral("chain-view.png")));
 
         kd::test::usePalette(true);

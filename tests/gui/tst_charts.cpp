@@ -510,6 +510,104 @@ private slots:
         QTRY_COMPARE(lineSeries(view->chart()).size(), 1);
     }
 
+    void metricsShowAFixedListOfSessions()
+    {
+        // Two finished sessions of an archived run, stored by an earlier run of the app; the
+        // second one's loss (9.0) is far above the first one's (2.0 .. 1.1).
+        QList<SessionId> archive;
+        const auto seed = [&](Store &store) {
+            WatchedRun run;
+            run.ref = {QStringLiteral("alice"), QStringLiteral("archive-run")};
+            run.title = QStringLiteral("Archive");
+            const auto id = store.addRun(run);
+            QVERIFY(id.ok());
+            for (int k = 0; k < 2; ++k) {
+                SessionRecord s;
+                s.runId = *id;
+                s.firstSeen = QDateTime::currentDateTimeUtc().addSecs(-7200 + k * 3600);
+                s.status = KernelStatus::Complete;
+                const auto sid = store.addSession(s);
+                QVERIFY(sid.ok());
+                archive.append(*sid);
+                QList<MetricPoint> points;
+                for (int i = 0; i < 10; ++i) {
+                    MetricPoint p;
+                    p.sessionId = *sid;
+                    p.series = QStringLiteral("loss");
+                    p.value = k == 0 ? 2.0 - i * 0.1 : 9.0;
+                    p.logTime = i * 10;
+                    p.step = i * 10;
+                    points.append(p);
+                }
+                QVERIFY(store.addMetricPoints(points).ok());
+            }
+        };
+        Fixture f;
+        QVERIFY(f.setUp(scenario(), seed));
+        QCOMPARE(archive.size(), 2);
+        const RunId bert = f.watch("alice/bert-imdb");
+        QVERIFY(bert);
+        QTRY_COMPARE(f.status(bert), std::optional(KernelStatus::Queued));
+        const SessionId live = f.store->latestSession(bert)->id;
+
+        MetricsChart metrics(f.deck.get());
+        metrics.resize(1000, 420);
+        metrics.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&metrics));
+        metrics.setRun(bert);
+        auto *toggle = metrics.findChild<QCheckBox *>(QStringLiteral("metricsChainToggle"));
+        auto *view = metrics.findChild<QChartView *>(QStringLiteral("metricsChartView"));
+        auto *combo = metrics.findChild<QComboBox *>(QStringLiteral("metricsSeriesCombo"));
+        QVERIFY(toggle && view && combo);
+        QVERIFY(toggle->isVisible());
+        QVERIFY(!metrics.isShowingSessions());
+
+        // The archive's two sessions: stitched, the boundary labelled "step 2", no toggle.
+        metrics.setSessions(archive);
+        QVERIFY(metrics.isShowingSessions());
+        QCOMPARE(metrics.run(), RunId(0));
+        QVERIFY(!toggle->isVisible());
+        QCOMPARE(metrics.currentSeries(), QStringLiteral("loss"));
+        QTRY_VERIFY(view->isVisible());
+        QTRY_COMPARE(lineSeries(view->chart()).size(), 2);
+        QLineSeries *line = lineSeries(view->chart()).at(0);
+        QCOMPARE(line->count(), 20);
+        QCOMPARE(lineSeries(view->chart()).at(1)->name(), QStringLiteral("step 2"));
+        QCOMPARE(sessionAxis(view->chart())->categoriesLabels(),
+                 QStringList{QStringLiteral("step 2")});
+
+        // bert trains meanwhile: its points are not in the list and stay off the chart.
+        f.sim->advance(15);
+        QTRY_COMPARE(f.status(bert), std::optional(KernelStatus::Running));
+        f.runFor(40);
+        QTRY_VERIFY(f.store->metricPoints(live, QStringLiteral("loss")).size() > 2);
+        QTest::qWait(200);
+        QCOMPARE(line->count(), 20);
+
+        // The first archived session and bert's live one, with another label: what is stored
+        // is read, and bert's next points follow live. The second archive session is left out.
+        metrics.setSessions({archive.at(0), live}, QStringLiteral("part %1"));
+        QTRY_VERIFY(line->count() > 12);
+        QCOMPARE(lineSeries(view->chart()).size(), 2);
+        QCOMPARE(lineSeries(view->chart()).at(1)->name(), QStringLiteral("part 2"));
+        auto *yAxis = qobject_cast<QValueAxis *>(view->chart()->axes(Qt::Vertical).constFirst());
+        QVERIFY(yAxis && yAxis->max() < 9.0);
+        const int before = line->count();
+        f.runFor(40);
+        QTRY_VERIFY(line->count() > before);
+        QVERIFY(view->chart()->axes(Qt::Horizontal).constFirst()->titleText().contains(u"joined"));
+        QVERIFY(saveScreenshot(&metrics, QStringLiteral("metrics-sessions.png")));
+
+        // Back to the run: its latest session alone, the toggle back, "run N" labels again.
+        metrics.setRun(bert);
+        QVERIFY(!metrics.isShowingSessions());
+        QCOMPARE(metrics.run(), bert);
+        QVERIFY(toggle->isVisible());
+        QTRY_COMPARE(lineSeries(view->chart()).size(), 1);
+        QTRY_COMPARE(line->count(),
+                     int(f.store->metricPoints(live, QStringLiteral("loss")).size()));
+    }
+
     void fitTheTabsAt1366x768()
     {
         // The tabs share a 1366x768 screen with the run table and the quota dock: roughly
