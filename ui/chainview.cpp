@@ -110,16 +110,6 @@ QString stepStateText(const QString &id)
     return id;
 }
 
-QString formatValue(double v)
-{
-    if (!std::isfinite(v))
-        return QLocale().toString(v);
-    const double a = std::abs(v);
-    if (a != 0 && (a < 1e-3 || a >= 1e6))
-        return QLocale().toString(v, 'e', 3);
-    return QLocale().toString(v, 'g', 6);
-}
-
 } // namespace
 
 struct ChainView::Private
@@ -549,7 +539,7 @@ void ChainView::Private::refreshBestPerStep()
     QStringList perStep;
     if (model->rowCount() > 0) {
         for (double v : model->perSessionBest())
-            perStep << (std::isfinite(v) ? formatValue(v) : QStringLiteral("—"));
+            perStep << (std::isfinite(v) ? format::metricValue(v) : QStringLiteral("—"));
     }
     bestPerStep->setText(
         perStep.size() > 1

@@ -80,4 +80,14 @@ QString shortTime(const QDateTime &when)
     return QLocale().toString(local, QLocale::ShortFormat);
 }
 
+QString metricValue(double v)
+{
+    if (!std::isfinite(v))
+        return QLocale().toString(v);
+    const double a = std::abs(v);
+    if (a != 0 && (a < 1e-3 || a >= 1e6))
+        return QLocale().toString(v, 'e', 3);
+    return QLocale().toString(v, 'g', 6);
+}
+
 } // namespace kd::format

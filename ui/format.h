@@ -19,5 +19,7 @@ QString ago(const QDateTime &when, const QDateTime &now = QDateTime::currentDate
 QString bytes(qint64 bytes);
 /// Local time "Sat 00:00" style for refresh times within a week, else a date.
 QString shortTime(const QDateTime &when);
+/// A metric value: six significant digits, scientific notation when tiny or huge.
+QString metricValue(double v);
 
 } // namespace kd::format

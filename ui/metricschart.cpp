@@ -77,16 +77,6 @@ QList<Sample> decimate(const QList<Sample> &in, int maxPoints)
     return out;
 }
 
-QString formatValue(double v)
-{
-    if (!std::isfinite(v))
-        return QLocale().toString(v);
-    const double a = std::abs(v);
-    if (a != 0 && (a < 1e-3 || a >= 1e6))
-        return QLocale().toString(v, 'e', 3);
-    return QLocale().toString(v, 'g', 6);
-}
-
 } // namespace
 
 struct MetricsChart::Private
@@ -476,8 +466,8 @@ void MetricsChart::Private::redraw()
     QStringList parts;
     if (std::isfinite(best)) {
         parts.append(MetricSeriesModel::lowerIsBetter(model.series())
-                         ? tr("lowest %1").arg(formatValue(best))
-                         : tr("highest %1").arg(formatValue(best)));
+                         ? tr("lowest %1").arg(format::metricValue(best))
+                         : tr("highest %1").arg(format::metricValue(best)));
     }
     parts.append(rows == 1 ? tr("1 point") : tr("%1 points").arg(rows));
     if (samples.size() != drawn.size())
@@ -556,7 +546,7 @@ void MetricsChart::Private::showTooltip(const QPointF &point, bool hovering)
         return model.data(model.index(lo, column), MetricSeriesModel::RawRole);
     };
     QString text = model.series() + QStringLiteral(" = ") +
-                   formatValue(raw(MetricSeriesModel::ValueColumn).toDouble());
+                   format::metricValue(raw(MetricSeriesModel::ValueColumn).toDouble());
     QStringList where;
     if (const qint64 step = raw(MetricSeriesModel::StepColumn).toLongLong(); step >= 0)
         where.append(tr("step %1").arg(step));
