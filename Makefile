@@ -2,7 +2,7 @@
 #   make demo  - install missing packages, build, open the dashboard on the built-in simulator
 #   make test  - install missing packages, build, run the whole test suite (ctest), then the
 #                benchmarks in an optimised build (they print figures; they never fail on speed)
-# Other targets: deps, build, sim, bench, package, format, clean.
+# Other targets: deps, build, sim, bench, test-asan, fuzz, package, format, clean.
 
 PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
@@ -14,11 +14,11 @@ PACKAGES := cmake ninja-build g++ pkg-config \
 	libgl-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev \
 	libssl-dev zlib1g-dev libbrotli-dev \
 	qt6-qpa-plugins xvfb xauth x11-utils imagemagick \
-	desktop-file-utils appstream dpkg-dev
+	desktop-file-utils appstream dpkg-dev clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test bench sim package format clean
+.PHONY: all deps build demo test test-asan fuzz bench sim package format clean
 
 all: build
 
@@ -55,6 +55,17 @@ bench: deps
 	@[ -f build/release/build.ninja ] || cmake --preset release
 	cmake --build build/release -j $(JOBS) --target $(BENCHES)
 	cd build/release && ctest -L bench --output-on-failure -V --timeout 1800
+
+# The unit, integration and GUI suites under AddressSanitizer + UBSan (GCC).
+test-asan: deps
+	@[ -f build/asan/build.ninja ] || cmake --preset asan
+	cmake --build build/asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS) --timeout 900
+
+# libFuzzer targets (clang, ASan+UBSan); each runs KD_FUZZ_SECONDS (default 60) seconds and
+# prints its executions. Fails on a crash, a leak or a hang.
+fuzz: deps
+	KD_FUZZ_JOBS=$(JOBS) tests/fuzz/run.sh
 
 # Debian package (CPack) from the release build: build/release/kaggledeck_<version>-1_<arch>.deb
 package: deps
