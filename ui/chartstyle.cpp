@@ -143,9 +143,12 @@ QString ChartStyle::labelFormatFor(double step)
 void ChartStyle::setNiceTicks(QValueAxis *axis, int ticks)
 {
     const double step = niceStep(axis->max() - axis->min(), ticks);
-    axis->setTickType(QValueAxis::TicksDynamic);
-    axis->setTickAnchor(0);
+    // Interval first: dynamic ticks at an old, small interval over a new, wide range would
+    // make the axis build (and then delete) a graphics item per tick, hundreds of thousands.
+    axis->setTickType(QValueAxis::TicksFixed);
     axis->setTickInterval(step);
+    axis->setTickAnchor(0);
+    axis->setTickType(QValueAxis::TicksDynamic);
     axis->setLabelFormat(labelFormatFor(step));
 }
 

@@ -403,6 +403,9 @@ void MetricsChart::Private::redraw()
         x0 -= 0.5;
         x1 += 0.5;
     }
+    // Fixed ticks while the range moves (see ChartStyle::setNiceTicks).
+    xAxis->setTickType(QValueAxis::TicksFixed);
+    yAxis->setTickType(QValueAxis::TicksFixed);
     xAxis->setRange(x0, x1);
     xAxis->setTitleText(xTitle);
     // Ticks at round steps, epochs and steps alike; never 0.6488 or 1.127.

@@ -4,7 +4,8 @@
 // event loop was ever blocked (a 20 ms heartbeat), how long a selection change takes, and how
 // much arrived. Figures are printed, never asserted.
 //
-// KD_BENCH_WINDOW_SECONDS sets how long the runs stream (default 30).
+// KD_BENCH_WINDOW_SECONDS sets how long the runs stream (default 30); KD_BENCH_WINDOW_TRACE=1
+// prints every selection change.
 
 #include "curlhttpclient.h"
 #include "deck.h"
@@ -169,6 +170,8 @@ private slots:
             QTest::keyClick(table, Qt::Key_J); // the next run: its log tail and charts load
             QCoreApplication::processEvents();
             switches.push_back(one.elapsed());
+            if (qEnvironmentVariableIsSet("KD_BENCH_WINDOW_TRACE"))
+                std::printf("  switch %d: %lld ms\n", int(switches.size()), one.elapsed());
         }
         heartbeat.stop();
         const qint64 streamed = events - eventsBefore;
