@@ -635,9 +635,12 @@ void ChainRunner::onDraft(ChainId id, int step, Result<CommitDraft> draft)
     c->draft = d;
     // Written before the push: after a crash mid-push, a version above this one tells that the
     // push went out (resumeAfterRestart), so the step is not pushed twice.
-    ChainStepRecord pushing = c->chain.steps.last();
-    pushing.note = QStringLiteral("pushing over version %1").arg(d.pulledVersion);
-    saveStep(*c, pushing);
+    // (Kaggle always reports the version; without one there is nothing to compare with.)
+    if (d.pulledVersion > 0) {
+        ChainStepRecord pushing = c->chain.steps.last();
+        pushing.note = QStringLiteral("pushing over version %1").arg(d.pulledVersion);
+        saveStep(*c, pushing);
+    }
     note(*c, QStringLiteral("step %1: pushing%2")
                  .arg(QString::number(step),
                       step == 1 ? QString()
