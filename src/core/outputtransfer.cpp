@@ -18,6 +18,11 @@
 
 namespace kd {
 
+namespace {
+/// StartBlobUpload answers of 429 for one file before the transfer gives up.
+constexpr int kMaxRefusedStarts = 5;
+} // namespace
+
 Q_LOGGING_CATEGORY(lcTransfer, "kaggledeck.transfer", QtInfoMsg)
 
 namespace {
@@ -428,6 +433,7 @@ void OutputToDataset::begin(const OutputToDatasetRequest &request,
     m_files.clear();
     m_workDir.clear();
     m_index = 0;
+    m_refusedStarts = 0;
     m_doneBytes = 0;
     ++m_run;
     m_state = State::Idle;
@@ -760,10 +766,26 @@ void OutputToDataset::uploadNext()
             if (run != m_run)
                 return;
             m_call = 0;
+            if (!blob && blob.error().kind == ApiError::Kind::RateLimited &&
+                m_refusedStarts < kMaxRefusedStarts) {
+                // A 429 is a refusal: nothing was started, so asking again is safe.
+                ++m_refusedStarts;
+                const ApiError &e = blob.error();
+                const qint64 waitMs =
+                    e.retryAfter ? qint64(e.retryAfter->count()) : 2000LL * m_refusedStarts;
+                note(QStringLiteral("Kaggle asked to wait before the upload; trying again in %1 s")
+                         .arg(QString::number(waitMs / 1000.0)));
+                QTimer::singleShot(waitMs, Qt::PreciseTimer, this, [this, run] {
+                    if (run == m_run)
+                        uploadNext();
+                });
+                return;
+            }
             if (!blob) {
                 failUpload(blob.error());
                 return;
             }
+            m_refusedStarts = 0;
             const qsizetype index = m_index;
             const auto onProgress = [this, run, index, total](qint64 done, qint64) {
                 if (run != m_run)

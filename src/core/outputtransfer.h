@@ -203,7 +203,8 @@ private:
     QString m_workDir;
     QList<TransferFile> m_files;
     qsizetype m_index = 0;
-    qint64 m_doneBytes = 0; ///< of complete files in the current phase
+    int m_refusedStarts = 0; ///< StartBlobUpload answers of 429 for the current file
+    qint64 m_doneBytes = 0;  ///< of complete files in the current phase
     KaggleClient::CallId m_call = 0;
     QTimer *m_pollTimer;
     int m_pollDelayMs = 0;

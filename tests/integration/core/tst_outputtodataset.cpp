@@ -589,6 +589,28 @@ private slots:
         QVERIFY(puts > 3); // more than one PUT per file
     }
 
+    void refusedUploadStartsAreAskedAgain()
+    {
+        // Every other StartBlobUpload is refused with 429 and Retry-After: a refusal, so the
+        // job asks again after the wait instead of failing.
+        sim::Faults faults;
+        faults.http429 = 0.5;
+        faults.retryAfterSeconds = 1;
+        faults.onlyPaths = {"StartBlobUpload"};
+        m_sim->setFaults(faults);
+        m_job->start(newDataset(QStringLiteral("refused-starts")));
+        const auto &r = waitFinished();
+        m_sim->setFaults({});
+        QVERIFY2(r.ok(), qPrintable(message()));
+        QCOMPARE(m_sim->datasetStatus("alice/refused-starts"), std::string("READY"));
+        int refused = 0;
+        for (const auto &rec : m_sim->requests())
+            refused += rec.path.find("StartBlobUpload") != std::string::npos && rec.status == 429;
+        QVERIFY2(refused > 0, "the fault never fired");
+        QVERIFY(message().contains(u"trying again") ||
+                m_job->log().join(u'\n').contains(u"trying again"));
+    }
+
     void truncatedDownloadsResume()
     {
         sim::Faults faults;
