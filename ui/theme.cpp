@@ -3,12 +3,12 @@
 #include <QApplication>
 #include <QFile>
 #include <QLayout>
-#include <QWidget>
 #include <QPainter>
 #include <QPixmap>
 #include <QStyle>
 #include <QStyleFactory>
 #include <QSvgRenderer>
+#include <QWidget>
 
 namespace kd::theme {
 
